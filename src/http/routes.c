@@ -1,0 +1,30 @@
+/*
+ * routes: the one route table. Auth and CSRF are flags here, never code in
+ * handlers. Order matters only where two patterns could match one path: the
+ * first match wins, so literal segments come before {params}.
+ */
+#include "http/http.h"
+#include "http/handlers.h"
+#include "portal/portal.h"
+#include "staff/staff.h"
+
+const struct http_route http_routes[] = {
+	{"GET", "/healthz", http_healthz, 0},
+	{"GET", "/static/{file}", http_static, 0},
+	{"POST", "/lang", http_lang_switch, HTTP_CSRF},
+	{"GET", "/", portal_home, 0},
+
+	{"GET", "/staff", staff_home, HTTP_STAFF},
+	{"GET", "/staff/login", staff_login_form, 0},
+	{"POST", "/staff/login", staff_login, HTTP_CSRF},
+	{"POST", "/staff/logout", staff_logout, HTTP_STAFF | HTTP_CSRF},
+	{"GET", "/staff/patients", staff_patients, HTTP_STAFF},
+	{"POST", "/staff/patients/actions", staff_patients_action, HTTP_STAFF | HTTP_CSRF},
+	{"GET", "/staff/patients/new", staff_patient_new, HTTP_STAFF},
+	{"POST", "/staff/patients/new", staff_patient_create, HTTP_STAFF | HTTP_CSRF},
+	{"GET", "/staff/patients/{id}", staff_patient_show, HTTP_STAFF},
+	{"GET", "/staff/patients/{id}/edit", staff_patient_edit, HTTP_STAFF},
+	{"POST", "/staff/patients/{id}/edit", staff_patient_update, HTTP_STAFF | HTTP_CSRF},
+};
+
+const int http_nroutes = (int)(sizeof(http_routes) / sizeof(http_routes[0]));

@@ -1,0 +1,25 @@
+/*
+ * staff: the pages clinic staff use (sign-in, manage patients, patient
+ * profile, add and edit). Every query is confined to the signed-in staff
+ * user's organisation (req->session->org_id): another organisation's patient
+ * is a 404, never a 403, so ids cannot be probed.
+ */
+#ifndef INVITO_STAFF_H
+#define INVITO_STAFF_H
+
+struct http_req;
+struct http_resp;
+
+int staff_home(struct http_req *req, struct http_resp *resp);
+int staff_login_form(struct http_req *req, struct http_resp *resp);
+int staff_login(struct http_req *req, struct http_resp *resp);
+int staff_logout(struct http_req *req, struct http_resp *resp);
+int staff_patients(struct http_req *req, struct http_resp *resp);
+int staff_patients_action(struct http_req *req, struct http_resp *resp);
+int staff_patient_new(struct http_req *req, struct http_resp *resp);
+int staff_patient_create(struct http_req *req, struct http_resp *resp);
+int staff_patient_show(struct http_req *req, struct http_resp *resp);
+int staff_patient_edit(struct http_req *req, struct http_resp *resp);
+int staff_patient_update(struct http_req *req, struct http_resp *resp);
+
+#endif

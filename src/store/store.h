@@ -1,0 +1,224 @@
+/*
+ * store: invito's only door to the database.
+ *
+ * Two layers, one header:
+ *  - a backend-neutral statement API (store_query / store_step / store_col_*)
+ *    with bound parameters only; SQL is written once, portable, with `?`
+ *    placeholders (a PostgreSQL backend rewrites them to $n);
+ *  - domain functions (store_patient_*, store_staff_*, store_session_*, ...)
+ *    written on top of it, one file per table group (patients.c, staff.c, ...).
+ *
+ * Threads: struct store is shared by every thread and is a pool of
+ * connections; a struct store_conn is taken with store_acquire() for one
+ * request or one command and given back with store_release(). A connection is
+ * used by one thread at a time. Timestamps are int64 seconds UTC everywhere.
+ * It must never build SQL from input: every value is bound.
+ */
+#ifndef INVITO_STORE_H
+#define INVITO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct store;
+struct store_conn;
+struct store_stmt;
+
+enum store_err {
+	STORE_OK = 0,
+	STORE_ERR = -1,        /* generic failure, logged */
+	STORE_NOTFOUND = -2,   /* no such row (or not in this organisation) */
+	STORE_CONFLICT = -3,   /* unique constraint or lost race */
+	STORE_BUSY = -4,       /* locked for longer than the busy timeout */
+	STORE_FULL = -5,       /* disk full */
+	STORE_INVALID = -6,    /* bad argument */
+};
+const char *store_strerror(int err);
+
+/* --- opening, pool, migrations --------------------------------------- */
+
+/*
+ * url: a file path or "sqlite:PATH" (SQLite). Opens (creating when needed),
+ * applies pending migrations, and sets WAL, synchronous=FULL and a busy timeout.
+ * pool: connections kept (1..64). Returns 0 and *out, or a negative store_err.
+ */
+int store_open(struct store **out, const char *url, int pool);
+void store_free(struct store *st);
+/* Applies pending migrations; *applied gets how many (may be NULL). */
+int store_migrate(struct store *st, int *applied);
+/* Schema version after migrations (highest applied number). */
+int store_schema_version(struct store *st);
+
+/* Waits for a free connection. Never returns NULL. */
+struct store_conn *store_acquire(struct store *st);
+void store_release(struct store_conn *c);
+
+/* --- transactions ------------------------------------------------------ */
+
+/* A write transaction (SQLite: BEGIN IMMEDIATE). Nested calls are an error. */
+int store_begin(struct store_conn *c);
+int store_commit(struct store_conn *c);
+/* Safe to call when no transaction is open. */
+void store_rollback(struct store_conn *c);
+
+/* --- statements -------------------------------------------------------- */
+
+/*
+ * Prepares sql (portable, `?` placeholders) and binds its parameters, one per
+ * character of types:
+ *   'i' int64_t       'I' int64_t, bound as NULL when 0 (optional foreign keys)
+ *   't' const char *  (NULL binds SQL NULL)
+ *   'b' const void *, size_t  (blob)
+ * Prepared statements are cached per connection; store_done() gives it back.
+ * Returns 0 and *out, or a negative store_err.
+ */
+int store_query(struct store_conn *c, struct store_stmt **out, const char *sql, const char *types,
+		...);
+/* 1 when a row is ready, 0 when done, negative store_err on failure. */
+int store_step(struct store_stmt *s);
+int64_t store_col_int(struct store_stmt *s, int col);
+/* NULL for SQL NULL. Valid until the next store_step()/store_done(). */
+const char *store_col_text(struct store_stmt *s, int col);
+/* Copy of the text into the arena (NULL stays NULL). */
+char *store_col_dup(struct store_stmt *s, int col, struct arena *a);
+int store_col_is_null(struct store_stmt *s, int col);
+/* Resets and returns the statement to the cache; accepts NULL. */
+void store_done(struct store_stmt *s);
+
+/* Runs a statement that returns no rows; *changes gets rows changed (may be NULL). */
+int store_exec(struct store_conn *c, int64_t *changes, const char *sql, const char *types, ...);
+/* Runs a statement and reads the first column of its first row as an integer.
+ * STORE_NOTFOUND when there is no row. */
+int store_scalar(struct store_conn *c, int64_t *out, const char *sql, const char *types, ...);
+/* For `INSERT ... RETURNING id` on both backends: runs it and returns the id. */
+int store_insert(struct store_conn *c, int64_t *id, const char *sql, const char *types, ...);
+
+/* ====================================================================== */
+/* Domain                                                                  */
+/* ====================================================================== */
+
+enum store_org_kind { STORE_ORG_CUSTOMER = 0, STORE_ORG_MEMBER = 1 };
+enum store_staff_role { STORE_ROLE_RECEPTION = 0, STORE_ROLE_ADMIN = 1 };
+
+/* Portal status of a patient, as staff see it (derived, not stored). */
+enum store_portal_status {
+	STORE_PS_NONE = 0,   /* no account, no pending invitation */
+	STORE_PS_INVITED,    /* a pending invitation exists */
+	STORE_PS_ACTIVE,     /* has a password */
+	STORE_PS_FAMILY,     /* managed by another patient's account */
+};
+
+struct store_portal {
+	int64_t id;
+	char *name, *base_url, *policy_text, *policy_version, *languages;
+	int64_t invite_ttl_days;
+};
+
+struct store_org {
+	int64_t id, portal_id;
+	enum store_org_kind kind;
+	char *name, *phone, *email, *address, *timezone;
+};
+
+struct store_staff {
+	int64_t id, org_id;
+	char *email, *name, *pw_hash;
+	enum store_staff_role role;
+	int64_t failed_logins, locked_until;
+};
+
+struct store_patient {
+	int64_t id, org_id;
+	char *given_name, *family_name, *birth_date; /* YYYY-MM-DD */
+	char *mobile, *email, *lang;                 /* mobile in E.164; lang "it"/"en" */
+	char *external_ref;                          /* id in the clinic's own system, for imports */
+	int64_t managed_by;                          /* patient id of the managing account, 0 if none */
+	char *managed_by_name;                       /* filled by reads: "Given Family" of manager */
+	int has_password;
+	enum store_portal_status status;
+	int64_t created_at, updated_at;
+};
+
+struct store_patient_filter {
+	const char *q; /* name, mobile or e-mail fragment; NULL or "" for all */
+	int status;    /* -1 for any, else enum store_portal_status */
+	int64_t after_id; /* keyset pagination: rows with id > after_id (0 from the start) */
+	int limit;        /* 1..500 */
+};
+
+struct store_appointment_row {
+	int64_t id, start_at;
+	char *service, *org_name, *kind, *payment, *booked_via;
+	int paid;
+};
+
+struct store_recall_row {
+	int64_t id, sent_at;
+	char *service, *due_date, *channel;
+};
+
+/* organisations and portals */
+int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struct arena *a);
+int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a);
+
+/* staff */
+int store_staff_add(struct store_conn *c, int64_t org_id, const char *email, const char *name,
+		    const char *pw_hash, enum store_staff_role role, int64_t *id);
+/* By e-mail (case-insensitive). */
+int store_staff_by_email(struct store_conn *c, const char *email, struct store_staff *out,
+			 struct arena *a);
+int store_staff_get(struct store_conn *c, int64_t id, struct store_staff *out, struct arena *a);
+/* Records a failed sign-in; locks until `lock_until` once failures reach the limit. */
+int store_staff_login_failed(struct store_conn *c, int64_t id, int64_t now, int limit,
+			     int64_t lock_seconds);
+int store_staff_login_ok(struct store_conn *c, int64_t id, int64_t now);
+
+/* patients: every call is confined to org_id; another organisation's row is STORE_NOTFOUND. */
+int store_patient_get(struct store_conn *c, int64_t org_id, int64_t id, struct store_patient *out,
+		      struct arena *a);
+/* Inserts p (p->org_id set); sets p->id. */
+int store_patient_add(struct store_conn *c, struct store_patient *p);
+int store_patient_update(struct store_conn *c, const struct store_patient *p);
+/* Up to f->limit rows into *rows (arena); *n rows; *more set when another page follows. */
+int store_patient_list(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
+		       struct store_patient **rows, int *n, int *more, struct arena *a);
+int store_patient_count(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
+			int64_t *count);
+/* Family members this patient's account manages. */
+int store_patient_family(struct store_conn *c, int64_t org_id, int64_t id,
+			 struct store_patient **rows, int *n, struct arena *a);
+int store_patient_appointments(struct store_conn *c, int64_t org_id, int64_t id,
+			       struct store_appointment_row **rows, int *n, struct arena *a);
+int store_patient_recalls(struct store_conn *c, int64_t org_id, int64_t id,
+			  struct store_recall_row **rows, int *n, struct arena *a);
+/* Imports: find by the clinic's own reference, for idempotent re-runs. */
+int store_patient_by_ref(struct store_conn *c, int64_t org_id, const char *external_ref,
+			 int64_t *id);
+
+/* sessions: the token's hash is stored, never the token. */
+enum store_session_kind { STORE_SESSION_STAFF = 0, STORE_SESSION_PATIENT = 1 };
+struct store_session {
+	int64_t id, user_id, org_id, created_at, last_seen;
+	enum store_session_kind kind;
+	char *csrf; /* per-session CSRF secret (hex) */
+	char *lang;
+};
+int store_session_create(struct store_conn *c, const unsigned char hash[32],
+			 enum store_session_kind kind, int64_t user_id, int64_t org_id,
+			 const char *csrf, int64_t now);
+/* STORE_NOTFOUND when missing or past idle/absolute limits (then it is deleted). */
+int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_t now,
+		      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
+		      struct arena *a);
+int store_session_touch(struct store_conn *c, int64_t id, int64_t now);
+int store_session_delete(struct store_conn *c, const unsigned char hash[32]);
+int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs,
+			int64_t absolute_secs);
+
+/* audit: actor_kind "staff", "patient", "system". */
+int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, int64_t actor_id,
+		const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
+		const char *detail);
+
+#endif
