@@ -1,0 +1,41 @@
+/*
+ * password: Argon2id hashing (libsodium crypto_pwhash_str, interactive
+ * limits) and the rule for new passwords. A hash takes tens of milliseconds
+ * and 64 MiB: the HTTP server must call these from its worker pool, never on
+ * the event loop. Nothing here logs or keeps a password.
+ */
+#ifndef INVITO_PASSWORD_H
+#define INVITO_PASSWORD_H
+
+/* crypto_pwhash_STRBYTES */
+#define PASSWORD_HASH_MAX  128
+#define PASSWORD_MIN_CHARS 10
+#define PASSWORD_MAX_BYTES 1024
+
+enum password_err {
+	PASSWORD_OK = 0,
+	PASSWORD_TOO_SHORT = -1, /* fewer than PASSWORD_MIN_CHARS characters */
+	PASSWORD_TOO_LONG = -2,  /* more than PASSWORD_MAX_BYTES bytes */
+	PASSWORD_INVALID = -3,   /* not valid UTF-8, or control characters */
+	PASSWORD_FAILED = -4,    /* out of memory or libsodium failure */
+};
+/* English msgid for the error, e.g. "The password must have at least 10 characters." */
+const char *password_strerror(int err);
+
+/* Initialises libsodium once (thread-safe; also done by the functions below).
+ * 0 on success, PASSWORD_FAILED when libsodium cannot start. */
+int password_init(void);
+
+/* Hashes pw into out (an encoded Argon2id string, NUL-terminated). 0 or PASSWORD_FAILED.
+ * Does not apply password_acceptable(): existing passwords are hashed as given. */
+int password_hash(const char *pw, char out[PASSWORD_HASH_MAX]);
+
+/* 0 when pw matches hash; -1 when it does not or the hash is malformed/NULL. */
+int password_verify(const char *hash, const char *pw);
+
+/* 0 when pw may be chosen as a new password: valid UTF-8 without control characters,
+ * at least PASSWORD_MIN_CHARS characters (code points, not bytes), at most
+ * PASSWORD_MAX_BYTES bytes. Otherwise a negative enum password_err. */
+int password_acceptable(const char *pw);
+
+#endif
