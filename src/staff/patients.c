@@ -1,8 +1,383 @@
 /*
- * staff/patients: manage patients list and bulk actions. Stub for now.
+ * staff/patients: the "manage patients" page (search, status filter, keyset
+ * pagination) and its Actions menu (bulk actions on the selected patients or
+ * on every patient matching the filter).
+ *
+ * The actions are one static table (name, label, handler): a new bulk action
+ * (the invitations feature adds "Invite to patient portal") is one more row.
+ * Every query is confined to the signed-in user's organisation; an id of
+ * another organisation posted to an action is skipped, never acted on. It must
+ * never put a value into HTML, a URL or a CSV cell without its encoder.
  */
 #include "http/http.h"
+#include "http/tmpl.h"
+#include "lib/arena.h"
+#include "lib/buf.h"
+#include "lib/i18n.h"
+#include "lib/util.h"
 #include "staff/staff.h"
+#include "staff/staff_int.h"
+#include "store/store.h"
 
-int staff_patients(struct http_req *req, struct http_resp *resp) { http_error(req, resp, 404); return 0; }
-int staff_patients_action(struct http_req *req, struct http_resp *resp) { http_error(req, resp, 404); return 0; }
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+	PAGE_SIZE = 25,
+	EXPORT_BATCH = 500,
+	MAX_SELECTED = 10000, /* ids accepted in one bulk POST */
+	MAX_QUERY = 200,      /* bytes of search text kept */
+};
+
+/* --- filter ------------------------------------------------------------ */
+
+static const struct {
+	const char *value; /* the status= parameter */
+	int status;        /* -1: any, else enum store_portal_status */
+	const char *label; /* msgid */
+} status_options[] = {
+    {"", -1, "Any status"},
+    {"none", STORE_PS_NONE, "No account"},
+    {"invited", STORE_PS_INVITED, "Invited"},
+    {"active", STORE_PS_ACTIVE, "Active"},
+    {"family", STORE_PS_FAMILY, "Family member"},
+};
+
+/* The list filter from a query or form (q, status). */
+struct list_filter {
+	const char *q;      /* trimmed, at most MAX_QUERY bytes, never NULL */
+	const char *status; /* one of status_options[].value, never NULL */
+	int status_code;
+};
+
+static void filter_parse(struct list_filter *f, const char *q, const char *status,
+			 struct arena *a)
+{
+	f->q = "";
+	f->status = "";
+	f->status_code = -1;
+	if (q != NULL) {
+		while (*q == ' ' || *q == '\t')
+			q++;
+		size_t n = strnlen(q, MAX_QUERY);
+		while (n > 0 && (q[n - 1] == ' ' || q[n - 1] == '\t'))
+			n--;
+		/* never cut a UTF-8 sequence in half */
+		while (n > 0 && n == MAX_QUERY && ((unsigned char)q[n] & 0xC0) == 0x80)
+			n--;
+		f->q = arena_strndup(a, q, n);
+	}
+	for (size_t i = 0; status != NULL && i < ARRAY_LEN(status_options); i++) {
+		if (strcmp(status, status_options[i].value) == 0) {
+			f->status = status_options[i].value;
+			f->status_code = status_options[i].status;
+		}
+	}
+}
+
+/* "/staff/patients?q=..&status=..[&after=N]", every value URL-encoded. */
+static char *list_url(const struct list_filter *f, int64_t after, struct arena *a)
+{
+	struct buf b;
+	buf_init(&b, 4096);
+	buf_puts(&b, "/staff/patients");
+	char sep = '?';
+	if (f->q[0] != '\0') {
+		buf_putc(&b, sep);
+		buf_puts(&b, "q=");
+		buf_urlenc(&b, f->q);
+		sep = '&';
+	}
+	if (f->status[0] != '\0') {
+		buf_putc(&b, sep);
+		buf_puts(&b, "status=");
+		buf_urlenc(&b, f->status);
+		sep = '&';
+	}
+	if (after > 0) {
+		buf_putc(&b, sep);
+		buf_printf(&b, "after=%lld", (long long)after);
+	}
+	char *s = arena_strdup(a, b.data != NULL ? b.data : "/staff/patients");
+	buf_free(&b);
+	return s;
+}
+
+/* --- shared helpers (staff_int.h) --------------------------------------- */
+
+const char *staff_status_label(const char *lang, enum store_portal_status s)
+{
+	for (size_t i = 1; i < ARRAY_LEN(status_options); i++)
+		if (status_options[i].status == (int)s)
+			return i18n_tr(lang, status_options[i].label);
+	return "";
+}
+
+const char *staff_status_class(enum store_portal_status s)
+{
+	switch (s) {
+	case STORE_PS_INVITED:
+		return "badge badge-invited";
+	case STORE_PS_ACTIVE:
+		return "badge badge-active";
+	case STORE_PS_FAMILY:
+		return "badge badge-family";
+	case STORE_PS_NONE:
+		break;
+	}
+	return "badge badge-none";
+}
+
+const char *staff_date(const char *iso, struct arena *a)
+{
+	/* YYYY-MM-DD shown as DD/MM/YYYY (Italian and British usage alike) */
+	if (iso == NULL || strlen(iso) != 10 || iso[4] != '-' || iso[7] != '-')
+		return iso != NULL ? iso : "";
+	return arena_printf(a, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+}
+
+void staff_patient_view(struct http_req *req, struct view *v, const struct store_patient *p)
+{
+	view_set_int(v, "id", p->id);
+	view_setf(v, "href", "/staff/patients/%lld", (long long)p->id);
+	view_set(v, "given_name", p->given_name);
+	view_set(v, "family_name", p->family_name);
+	view_setf(v, "name", "%s %s", p->given_name ? p->given_name : "",
+		  p->family_name ? p->family_name : "");
+	view_set(v, "birth_date_iso", p->birth_date);
+	view_set(v, "birth_date", staff_date(p->birth_date, req->arena));
+	view_set(v, "mobile", p->mobile);
+	view_set(v, "email", p->email);
+	view_set(v, "lang", p->lang);
+	view_set(v, "external_ref", p->external_ref);
+	view_set(v, "status_label", staff_status_label(req->lang, p->status));
+	view_set(v, "status_class", staff_status_class(p->status));
+	if (p->managed_by > 0) {
+		view_set(v, "managed_by_name", p->managed_by_name);
+		view_setf(v, "managed_by_href", "/staff/patients/%lld", (long long)p->managed_by);
+	}
+}
+
+/* --- the list page ------------------------------------------------------ */
+
+static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
+		      const struct list_filter *f);
+
+typedef int (*bulk_action_fn)(struct http_req *req, struct http_resp *resp, const int64_t *ids,
+			      int n, const struct list_filter *f);
+
+/* The Actions menu. ids/n: the selected patients (already confined to the
+ * organisation) or NULL/0 with scope "filter": then f says which. */
+static const struct {
+	const char *name;  /* the action= value */
+	const char *label; /* msgid */
+	bulk_action_fn fn;
+} bulk_actions[] = {
+    {"export_csv", "Export to CSV", export_csv},
+};
+
+/* Renders the list for filter f after id `after`; notice (translated) on top when set. */
+static int render_list(struct http_req *req, struct http_resp *resp, const struct list_filter *f,
+		       int64_t after, const char *notice)
+{
+	struct arena *a = req->arena;
+	int64_t org = req->session->org_id;
+	struct store_patient_filter sf = {
+	    .q = f->q, .status = f->status_code, .after_id = 0, .limit = PAGE_SIZE};
+	int64_t total = 0;
+	if (store_patient_count(req->db, org, &sf, &total) != 0)
+		return -1;
+	sf.after_id = after;
+	struct store_patient *rows = NULL;
+	int n = 0, more = 0;
+	if (store_patient_list(req->db, org, &sf, &rows, &n, &more, a) != 0)
+		return -1;
+
+	struct view *v = view_new(a);
+	view_set(v, "title", i18n_tr(req->lang, "Patients"));
+	view_set(v, "csrf", req->csrf_token);
+	view_set(v, "q", f->q);
+	view_set(v, "status", f->status);
+	view_set_int(v, "total", total);
+	view_set_bool(v, "filtered", f->q[0] != '\0' || f->status[0] != '\0');
+	if (notice != NULL)
+		view_set(v, "notice", notice);
+	for (size_t i = 0; i < ARRAY_LEN(status_options); i++) {
+		struct view *o = view_append(v, "status_options");
+		view_set(o, "value", status_options[i].value);
+		view_set(o, "label", i18n_tr(req->lang, status_options[i].label));
+		view_set_bool(o, "selected", strcmp(status_options[i].value, f->status) == 0);
+	}
+	for (int i = 0; i < n; i++)
+		staff_patient_view(req, view_append(v, "rows"), &rows[i]);
+	view_set_bool(v, "empty", n == 0);
+	if (more && n > 0)
+		view_set(v, "next_url", list_url(f, rows[n - 1].id, a));
+	if (after > 0)
+		view_set(v, "first_url", list_url(f, 0, a));
+	for (size_t i = 0; i < ARRAY_LEN(bulk_actions); i++) {
+		struct view *o = view_append(v, "actions");
+		view_set(o, "name", bulk_actions[i].name);
+		view_set(o, "label", i18n_tr(req->lang, bulk_actions[i].label));
+	}
+	return http_render(req, resp, 200, "staff/patients.html", v);
+}
+
+int staff_patients(struct http_req *req, struct http_resp *resp)
+{
+	struct list_filter f;
+	filter_parse(&f, http_query(req, "q"), http_query(req, "status"), req->arena);
+	int64_t after = 0;
+	const char *s = http_query(req, "after");
+	if (s != NULL && parse_i64(s, 1, INT64_MAX, &after) != 0)
+		after = 0;
+	return render_list(req, resp, &f, after, NULL);
+}
+
+/* --- bulk actions -------------------------------------------------------- */
+
+/* Appends one CSV cell (RFC 4180). A cell a spreadsheet would run as a formula
+ * (starting with = + - @, a tab or a CR) gets a leading apostrophe; a phone
+ * number in E.164 ("+" and digits only) cannot carry a formula and stays as is,
+ * so the file can be imported again. */
+static void csv_cell(struct buf *b, const char *s)
+{
+	if (s == NULL)
+		s = "";
+	int guard = 0;
+	if (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+	    s[0] == '\r') {
+		guard = 1;
+		if (s[0] == '+' && s[1] != '\0' && strspn(s + 1, "0123456789") == strlen(s + 1))
+			guard = 0;
+	}
+	int quote = strpbrk(s, ",\"\r\n") != NULL;
+	if (quote)
+		buf_putc(b, '"');
+	if (guard)
+		buf_putc(b, '\'');
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_putc(b, '"');
+		buf_putc(b, *p);
+	}
+	if (quote)
+		buf_putc(b, '"');
+}
+
+static void csv_row(struct buf *b, const struct store_patient *p)
+{
+	const char *cells[] = {p->external_ref, p->given_name, p->family_name, p->birth_date,
+			       p->mobile,       p->email,      p->lang};
+	for (size_t i = 0; i < ARRAY_LEN(cells); i++) {
+		if (i > 0)
+			buf_putc(b, ',');
+		csv_cell(b, cells[i]);
+	}
+	buf_puts(b, "\r\n");
+}
+
+/* text/csv of the selected patients, or of every patient matching f when ids is NULL. */
+static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
+		      const struct list_filter *f)
+{
+	int rc = -1;
+	int64_t org = req->session->org_id;
+	int64_t rows_out = 0;
+	struct buf *b = &resp->body;
+	buf_puts(b, "external_ref,given_name,family_name,birth_date,mobile,email,lang\r\n");
+	if (ids != NULL) {
+		for (int i = 0; i < n; i++) {
+			struct store_patient p;
+			int e = store_patient_get(req->db, org, ids[i], &p, req->arena);
+			if (e == STORE_NOTFOUND)
+				continue;
+			if (e != 0)
+				goto out;
+			csv_row(b, &p);
+			rows_out++;
+		}
+	} else {
+		struct store_patient_filter sf = {
+		    .q = f->q, .status = f->status_code, .after_id = 0, .limit = EXPORT_BATCH};
+		for (;;) {
+			struct store_patient *rows = NULL;
+			int k = 0, more = 0;
+			if (store_patient_list(req->db, org, &sf, &rows, &k, &more, req->arena) != 0)
+				goto out;
+			for (int i = 0; i < k; i++)
+				csv_row(b, &rows[i]);
+			rows_out += k;
+			if (!more || k == 0)
+				break;
+			sf.after_id = rows[k - 1].id;
+		}
+	}
+	if (b->overflow)
+		goto out;
+	resp->status = 200;
+	resp->content_type = "text/csv; charset=utf-8";
+	http_add_header(req, resp, "Content-Disposition", "attachment; filename=\"patients.csv\"");
+	http_add_header(req, resp, "Cache-Control", "no-store");
+	/* an export of personal data is worth a line in the audit log */
+	store_audit(req->db, org, "staff", req->session->user_id, "patients.export", "patient", 0,
+		    req->ip, arena_printf(req->arena, "csv rows=%lld", (long long)rows_out));
+	rc = 0;
+out:
+	if (rc != 0)
+		buf_reset(b);
+	return rc;
+}
+
+static int cmp_id(const void *x, const void *y)
+{
+	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+	return (a > b) - (a < b);
+}
+
+int staff_patients_action(struct http_req *req, struct http_resp *resp)
+{
+	struct list_filter f;
+	filter_parse(&f, http_form(req, "q"), http_form(req, "status"), req->arena);
+	const char *name = http_form(req, "action");
+	int act = -1;
+	for (size_t i = 0; name != NULL && i < ARRAY_LEN(bulk_actions); i++)
+		if (strcmp(name, bulk_actions[i].name) == 0)
+			act = (int)i;
+	if (act < 0) {
+		http_error(req, resp, 400);
+		return 0;
+	}
+	const char *scope = http_form(req, "scope");
+	if (scope != NULL && strcmp(scope, "filter") == 0)
+		return bulk_actions[act].fn(req, resp, NULL, 0, &f);
+
+	int n = 0;
+	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next)
+		if (strcmp(kv->name, "ids") == 0)
+			n++;
+	if (n > MAX_SELECTED) {
+		http_error(req, resp, 413);
+		return 0;
+	}
+	int64_t *ids = arena_alloc(req->arena, sizeof(*ids) * (size_t)(n > 0 ? n : 1));
+	int k = 0;
+	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next) {
+		int64_t id;
+		if (strcmp(kv->name, "ids") == 0 && parse_i64(kv->value, 1, INT64_MAX, &id) == 0)
+			ids[k++] = id;
+	}
+	/* in id order, each once: a patient ticked twice is acted on once */
+	qsort(ids, (size_t)k, sizeof(*ids), cmp_id);
+	int u = 0;
+	for (int i = 0; i < k; i++)
+		if (u == 0 || ids[u - 1] != ids[i])
+			ids[u++] = ids[i];
+	k = u;
+	if (k == 0)
+		return render_list(req, resp, &f, 0,
+				   i18n_tr(req->lang, "Select at least one patient, or choose "
+						      "every patient matching the filter."));
+	return bulk_actions[act].fn(req, resp, ids, k, &f);
+}
