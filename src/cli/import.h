@@ -1,0 +1,47 @@
+/*
+ * import: patients from a CSV file (RFC 4180, UTF-8, a header row naming the
+ * columns) into one organisation. Each row is checked with the same rules as
+ * the staff form (lib/validate.h); a bad row is reported as "FILE:LINE: reason"
+ * and skipped, a good row is written whole or not at all, and a row that
+ * matches an existing patient (external_ref, else family name + given name +
+ * birth date, compared by names_key) is left alone, so running the same file
+ * twice creates nothing the second time.
+ */
+#ifndef INVITO_IMPORT_H
+#define INVITO_IMPORT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct store;
+
+struct import_report {
+	int64_t imported; /* new patients written */
+	int64_t present;  /* rows that matched an existing patient: skipped */
+	int64_t rejected; /* rows reported on errs and skipped */
+	int64_t lines;    /* physical lines read */
+};
+
+enum import_err {
+	IMPORT_OK = 0,
+	IMPORT_ERR_IO = -1,     /* the file cannot be read */
+	IMPORT_ERR_HEADER = -2, /* no header, a required column missing, an unknown column */
+	IMPORT_ERR_STORE = -3,  /* the database failed; rows of the open batch were rolled back */
+	IMPORT_ERR_FORMAT = -4, /* the file cannot be parsed any further (unterminated quote) */
+};
+
+/* Rows written per transaction. */
+#define IMPORT_BATCH 1000
+
+/*
+ * Imports path into org_id. Problems go to errs, one "FILE:LINE: reason" line
+ * each (LINE: the physical line where the row starts); when errs is a
+ * terminal a progress line is kept up to date there as well. rep is filled
+ * in every case (committed rows only). Returns 0 when the whole file was
+ * read (even if some rows were rejected: see rep->rejected), else a negative
+ * enum import_err, with the reason already written to errs.
+ */
+int import_patients_csv(struct store *st, int64_t org_id, const char *path,
+                        struct import_report *rep, FILE *errs);
+
+#endif
