@@ -49,6 +49,10 @@ void store_free(struct store *st);
 int store_migrate(struct store *st, int *applied);
 /* Schema version after migrations (highest applied number). */
 int store_schema_version(struct store *st);
+/* How many migrations the last store_open() or store_migrate() applied. */
+int store_last_applied(struct store *st);
+/* "sqlite" (or "pg"): the backend behind st. */
+const char *store_backend_name(struct store *st);
 
 /* Waits for a free connection. Never returns NULL. */
 struct store_conn *store_acquire(struct store *st);
@@ -85,6 +89,18 @@ char *store_col_dup(struct store_stmt *s, int col, struct arena *a);
 int store_col_is_null(struct store_stmt *s, int col);
 /* Resets and returns the statement to the cache; accepts NULL. */
 void store_done(struct store_stmt *s);
+
+/*
+ * For SQL whose shape depends on the request (a search with optional filters):
+ * store_prepare() takes SQL assembled from constant fragments only, and each
+ * store_bind() binds the next parameters, with the same type characters, in
+ * the order their `?` appear. store_step() refuses a statement with unbound
+ * parameters. store_query() is store_prepare() + one store_bind().
+ */
+int store_prepare(struct store_conn *c, struct store_stmt **out, const char *sql);
+int store_bind(struct store_stmt *s, const char *types, ...);
+/* Blob column: pointer valid until the next store_step()/store_done(); *len gets its size. */
+const void *store_col_blob(struct store_stmt *s, int col, size_t *len);
 
 /* Runs a statement that returns no rows; *changes gets rows changed (may be NULL). */
 int store_exec(struct store_conn *c, int64_t *changes, const char *sql, const char *types, ...);
@@ -212,6 +228,8 @@ int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_
 		      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
 		      struct arena *a);
 int store_session_touch(struct store_conn *c, int64_t id, int64_t now);
+/* Remembers the language chosen in this session (NULL clears it). */
+int store_session_set_lang(struct store_conn *c, int64_t id, const char *lang);
 int store_session_delete(struct store_conn *c, const unsigned char hash[32]);
 int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs,
 			int64_t absolute_secs);
