@@ -55,6 +55,9 @@ struct http_req {
 	int resumed;                    /* 1 when called again after http_blocking() */
 	void *cont;                     /* the handler's own state across a suspension */
 	void *internal;                 /* the server's, not the handler's */
+	struct http_kv *headers;        /* request headers; use http_header() (case-insensitive) */
+	const char *body;               /* the raw body (NUL-terminated, arena), e.g. for JSON */
+	size_t body_len;
 };
 
 struct http_resp {
