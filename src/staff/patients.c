@@ -153,10 +153,12 @@ void staff_patient_view(struct http_req *req, struct view *v, const struct store
 	view_set(v, "external_ref", p->external_ref);
 	view_set(v, "status_label", staff_status_label(req->lang, p->status));
 	view_set(v, "status_class", staff_status_class(p->status));
-	if (p->managed_by > 0) {
-		view_set(v, "managed_by_name", p->managed_by_name);
+	/* set even when empty: a missing name would be looked up in the parent view */
+	view_set(v, "managed_by_name", p->managed_by > 0 ? p->managed_by_name : "");
+	if (p->managed_by > 0)
 		view_setf(v, "managed_by_href", "/staff/patients/%lld", (long long)p->managed_by);
-	}
+	else
+		view_set(v, "managed_by_href", "");
 }
 
 /* --- the list page ------------------------------------------------------ */
