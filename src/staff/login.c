@@ -24,9 +24,9 @@
 #include <pthread.h>
 #include <string.h>
 
-#define LOGIN_ERROR  "Wrong e-mail or password"
-#define EMAIL_MAX    254
-#define RETRY_AFTER  "5"
+#define LOGIN_ERROR "Wrong e-mail or password"
+#define EMAIL_MAX   254
+#define RETRY_AFTER "5"
 
 /* State kept across the suspension (in req->arena). */
 struct login_state {
@@ -61,7 +61,7 @@ static void login_work(void *arg)
 }
 
 static int render_form(struct http_req *req, struct http_resp *resp, const char *email,
-		       const char *error)
+                       const char *error)
 {
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(req->lang, "Staff sign-in"));
@@ -135,7 +135,7 @@ static int login_finish(struct http_req *req, struct http_resp *resp)
 	int64_t now = now_utc();
 	if (st->staff_id == 0) {
 		store_audit(req->db, 0, "staff", 0, "staff.login_failed", NULL, 0, req->ip,
-			    "unknown e-mail");
+		            "unknown e-mail");
 		return render_form(req, resp, st->email, LOGIN_ERROR);
 	}
 	/* read again: a lock set by a parallel attempt while we hashed counts too */
@@ -145,15 +145,15 @@ static int login_finish(struct http_req *req, struct http_resp *resp)
 		return e == STORE_NOTFOUND ? render_form(req, resp, st->email, LOGIN_ERROR) : -1;
 	if (staff.locked_until > now) {
 		store_audit(req->db, staff.org_id, "staff", staff.id, "staff.login_failed", "staff",
-			    staff.id, req->ip, "locked");
+		            staff.id, req->ip, "locked");
 		return render_form(req, resp, st->email, LOGIN_ERROR);
 	}
 	if (!st->ok) {
 		if (store_staff_login_failed(req->db, staff.id, now, cfg->login_limit,
-					     cfg->login_lock) != 0)
+		                             cfg->login_lock) != 0)
 			return -1;
 		store_audit(req->db, staff.org_id, "staff", staff.id, "staff.login_failed", "staff",
-			    staff.id, req->ip, "wrong password");
+		            staff.id, req->ip, "wrong password");
 		return render_form(req, resp, st->email, LOGIN_ERROR);
 	}
 	if (store_staff_login_ok(req->db, staff.id, now) != 0)
@@ -161,7 +161,7 @@ static int login_finish(struct http_req *req, struct http_resp *resp)
 	if (http_session_start(req, resp, STORE_SESSION_STAFF, staff.id, staff.org_id) != 0)
 		return -1;
 	store_audit(req->db, staff.org_id, "staff", staff.id, "staff.login", "staff", staff.id,
-		    req->ip, NULL);
+	            req->ip, NULL);
 	log_info("staff %lld signed in", (long long)staff.id);
 	http_redirect(resp, "/staff/patients");
 	return 0;
@@ -176,7 +176,7 @@ int staff_logout(struct http_req *req, struct http_resp *resp)
 {
 	if (req->session != NULL)
 		store_audit(req->db, req->session->org_id, "staff", req->session->user_id,
-			    "staff.logout", "staff", req->session->user_id, req->ip, NULL);
+		            "staff.logout", "staff", req->session->user_id, req->ip, NULL);
 	http_session_end(req, resp);
 	http_redirect(resp, "/staff/login");
 	return 0;

@@ -51,8 +51,7 @@ struct list_filter {
 	int status_code;
 };
 
-static void filter_parse(struct list_filter *f, const char *q, const char *status,
-			 struct arena *a)
+static void filter_parse(struct list_filter *f, const char *q, const char *status, struct arena *a)
 {
 	f->q = "";
 	f->status = "";
@@ -144,7 +143,7 @@ void staff_patient_view(struct http_req *req, struct view *v, const struct store
 	view_set(v, "given_name", p->given_name);
 	view_set(v, "family_name", p->family_name);
 	view_setf(v, "name", "%s %s", p->given_name ? p->given_name : "",
-		  p->family_name ? p->family_name : "");
+	          p->family_name ? p->family_name : "");
 	view_set(v, "birth_date_iso", p->birth_date);
 	view_set(v, "birth_date", staff_date(p->birth_date, req->arena));
 	view_set(v, "mobile", p->mobile);
@@ -164,10 +163,10 @@ void staff_patient_view(struct http_req *req, struct view *v, const struct store
 /* --- the list page ------------------------------------------------------ */
 
 static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
-		      const struct list_filter *f);
+                      const struct list_filter *f);
 
 typedef int (*bulk_action_fn)(struct http_req *req, struct http_resp *resp, const int64_t *ids,
-			      int n, const struct list_filter *f);
+                              int n, const struct list_filter *f);
 
 /* The Actions menu. ids/n: the selected patients (already confined to the
  * organisation) or NULL/0 with scope "filter": then f says which. */
@@ -181,7 +180,7 @@ static const struct {
 
 /* Renders the list for filter f after id `after`; notice (translated) on top when set. */
 static int render_list(struct http_req *req, struct http_resp *resp, const struct list_filter *f,
-		       int64_t after, const char *notice)
+                       int64_t after, const char *notice)
 {
 	struct arena *a = req->arena;
 	int64_t org = req->session->org_id;
@@ -271,7 +270,7 @@ static void csv_cell(struct buf *b, const char *s)
 static void csv_row(struct buf *b, const struct store_patient *p)
 {
 	const char *cells[] = {p->external_ref, p->given_name, p->family_name, p->birth_date,
-			       p->mobile,       p->email,      p->lang};
+	                       p->mobile,       p->email,      p->lang};
 	for (size_t i = 0; i < ARRAY_LEN(cells); i++) {
 		if (i > 0)
 			buf_putc(b, ',');
@@ -282,7 +281,7 @@ static void csv_row(struct buf *b, const struct store_patient *p)
 
 /* text/csv of the selected patients, or of every patient matching f when ids is NULL. */
 static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
-		      const struct list_filter *f)
+                      const struct list_filter *f)
 {
 	int rc = -1;
 	int64_t org = req->session->org_id;
@@ -306,7 +305,8 @@ static int export_csv(struct http_req *req, struct http_resp *resp, const int64_
 		for (;;) {
 			struct store_patient *rows = NULL;
 			int k = 0, more = 0;
-			if (store_patient_list(req->db, org, &sf, &rows, &k, &more, req->arena) != 0)
+			if (store_patient_list(req->db, org, &sf, &rows, &k, &more, req->arena) !=
+			    0)
 				goto out;
 			for (int i = 0; i < k; i++)
 				csv_row(b, &rows[i]);
@@ -324,7 +324,7 @@ static int export_csv(struct http_req *req, struct http_resp *resp, const int64_
 	http_add_header(req, resp, "Cache-Control", "no-store");
 	/* an export of personal data is worth a line in the audit log */
 	store_audit(req->db, org, "staff", req->session->user_id, "patients.export", "patient", 0,
-		    req->ip, arena_printf(req->arena, "csv rows=%lld", (long long)rows_out));
+	            req->ip, arena_printf(req->arena, "csv rows=%lld", (long long)rows_out));
 	rc = 0;
 out:
 	if (rc != 0)
@@ -379,7 +379,7 @@ int staff_patients_action(struct http_req *req, struct http_resp *resp)
 	k = u;
 	if (k == 0)
 		return render_list(req, resp, &f, 0,
-				   i18n_tr(req->lang, "Select at least one patient, or choose "
-						      "every patient matching the filter."));
+		                   i18n_tr(req->lang, "Select at least one patient, or choose "
+		                                      "every patient matching the filter."));
 	return bulk_actions[act].fn(req, resp, ids, k, &f);
 }

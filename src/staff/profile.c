@@ -67,8 +67,8 @@ static int field_index(const char *name)
 static void form_from_patient(struct form_state *fs, const struct store_patient *p)
 {
 	memset(fs, 0, sizeof(*fs));
-	const char *vals[] = {p->given_name, p->family_name, p->birth_date, p->mobile,
-			      p->email,      p->lang,        p->external_ref};
+	const char *vals[] = {p->given_name, p->family_name, p->birth_date,  p->mobile,
+	                      p->email,      p->lang,        p->external_ref};
 	_Static_assert(ARRAY_LEN(vals) == ARRAY_LEN(form_fields), "one value per field");
 	for (size_t i = 0; i < ARRAY_LEN(form_fields); i++)
 		fs->value[i] = vals[i] != NULL ? vals[i] : "";
@@ -133,8 +133,8 @@ static int form_validate(struct http_req *req, struct form_state *fs, struct sto
 		for (int i = 0; i < res.n; i++)
 			form_error(fs, res.err[i].field, res.err[i].msg);
 	const char *why;
-	const char *ref = check_external_ref(fs->value[field_index("external_ref")], req->arena,
-					     &why);
+	const char *ref =
+	    check_external_ref(fs->value[field_index("external_ref")], req->arena, &why);
 	if (why != NULL)
 		form_error(fs, "external_ref", why);
 	if (fs->nerrors > 0)
@@ -151,7 +151,7 @@ static int form_validate(struct http_req *req, struct form_state *fs, struct sto
 
 /* Renders the add form (p == NULL) or the edit form of p. */
 static int render_form(struct http_req *req, struct http_resp *resp, const struct store_patient *p,
-		       const struct form_state *fs)
+                       const struct form_state *fs)
 {
 	struct view *v = view_new(req->arena);
 	const char *lang = req->lang;
@@ -195,7 +195,7 @@ static int render_form(struct http_req *req, struct http_resp *resp, const struc
 				view_set(o, "value", lang_options[j].value);
 				view_set(o, "label", i18n_tr(lang, lang_options[j].label));
 				view_set_bool(o, "selected",
-					      strcmp(fs->value[i], lang_options[j].value) == 0);
+				              strcmp(fs->value[i], lang_options[j].value) == 0);
 			}
 		}
 		if (fs->error[i] != NULL) {
@@ -215,7 +215,7 @@ static int load_patient(struct http_req *req, struct http_resp *resp, struct sto
 {
 	int64_t id = http_param_id(req, 0);
 	int e = id > 0 ? store_patient_get(req->db, req->session->org_id, id, p, req->arena)
-		       : STORE_NOTFOUND;
+	               : STORE_NOTFOUND;
 	if (e == STORE_NOTFOUND) {
 		http_error(req, resp, 404);
 		return 1;
@@ -232,10 +232,10 @@ static void set_time(struct view *v, const char *key, int64_t t, struct arena *a
 		view_set(v, key, "");
 		return;
 	}
-	view_setf(v, key, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-		  tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-	char *iso = arena_printf(a, "%04d-%02d-%02dT%02d:%02dZ", tm.tm_year + 1900,
-				 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min);
+	view_setf(v, key, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+	          tm.tm_hour, tm.tm_min);
+	char *iso = arena_printf(a, "%04d-%02d-%02dT%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	                         tm.tm_mday, tm.tm_hour, tm.tm_min);
 	char *k = arena_printf(a, "%s_iso", key);
 	view_set(v, k, iso);
 }
@@ -243,11 +243,16 @@ static void set_time(struct view *v, const char *key, int64_t t, struct arena *a
 static const struct {
 	const char *value, *label;
 } labels[] = {
-    {"in_person", N_("In person")},      {"video", N_("Video")},
-    {"none", N_("No payment")},          {"optional", N_("Payment optional")},
-    {"mandatory", N_("Payment required")}, {"offline", N_("By the clinic")},
-    {"online", N_("Online")},            {"import", N_("Imported")},
-    {"sms", N_("SMS")},                  {"email", N_("E-mail")},
+    {"in_person", N_("In person")},
+    {"video", N_("Video")},
+    {"none", N_("No payment")},
+    {"optional", N_("Payment optional")},
+    {"mandatory", N_("Payment required")},
+    {"offline", N_("By the clinic")},
+    {"online", N_("Online")},
+    {"import", N_("Imported")},
+    {"sms", N_("SMS")},
+    {"email", N_("E-mail")},
     {"both", N_("SMS and e-mail")},
 };
 
@@ -285,8 +290,8 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 	staff_patient_view(req, pv, &p);
 	view_setf(pv, "edit_href", "/staff/patients/%lld/edit", (long long)p.id);
 	view_set(pv, "lang_name",
-		 p.lang != NULL && strcmp(p.lang, "en") == 0 ? i18n_tr(req->lang, "English")
-							     : i18n_tr(req->lang, "Italian"));
+	         p.lang != NULL && strcmp(p.lang, "en") == 0 ? i18n_tr(req->lang, "English")
+	                                                     : i18n_tr(req->lang, "Italian"));
 	view_set(v, "manager_name", p.managed_by > 0 ? p.managed_by_name : "");
 	view_setf(v, "manager_href", "/staff/patients/%lld", (long long)p.managed_by);
 	view_set_bool(v, "has_family", nfamily > 0);
@@ -302,7 +307,7 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 		view_set(r, "booked_via", label_of(req->lang, appts[i].booked_via));
 		view_set(r, "payment", label_of(req->lang, appts[i].payment));
 		view_set_bool(r, "needs_payment",
-			      appts[i].payment != NULL && strcmp(appts[i].payment, "none") != 0);
+		              appts[i].payment != NULL && strcmp(appts[i].payment, "none") != 0);
 		view_set_bool(r, "paid", appts[i].paid);
 	}
 	view_set_bool(v, "has_recalls", nrecalls > 0);
@@ -347,7 +352,7 @@ int staff_patient_create(struct http_req *req, struct http_resp *resp)
 	if (e != 0)
 		return -1;
 	store_audit(req->db, p.org_id, "staff", req->session->user_id, "patient.create", "patient",
-		    p.id, req->ip, NULL);
+	            p.id, req->ip, NULL);
 	http_redirect(resp, arena_printf(req->arena, "/staff/patients/%lld", (long long)p.id));
 	return 0;
 }
@@ -388,7 +393,7 @@ int staff_patient_update(struct http_req *req, struct http_resp *resp)
 	if (e != 0)
 		return -1;
 	store_audit(req->db, p.org_id, "staff", req->session->user_id, "patient.update", "patient",
-		    p.id, req->ip, NULL);
+	            p.id, req->ip, NULL);
 	http_redirect(resp, arena_printf(req->arena, "/staff/patients/%lld", (long long)p.id));
 	return 0;
 }
