@@ -7,6 +7,11 @@
 #ifndef INVITO_I18N_H
 #define INVITO_I18N_H
 
+/* Marks a string for extraction (tools/extract-msgids.sh) without translating it here:
+ * tables of user-facing strings are marked with N_() and translated where shown, with
+ * i18n_tr(req->lang, s). */
+#define N_(s) (s)
+
 /* Binds the catalog directory and builds the per-language locales. 0 on success;
  * a missing system locale is logged and that language falls back to the msgid. */
 int i18n_init(const char *locale_dir);
