@@ -1,0 +1,70 @@
+/*
+ * store/org: organisations and portals, read side. Organisations map their
+ * text kind ('customer', 'member') to enum store_org_kind here and nowhere else.
+ * It must never return a row other than the one asked for by id.
+ */
+#include "store/store.h"
+
+#include <string.h>
+
+int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struct arena *a)
+{
+	struct store_stmt *s = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = store_query(c, &s,
+			     "SELECT id, portal_id, kind, name, phone, email, address, timezone "
+			     "FROM organisations WHERE id = ?",
+			     "i", id);
+	if (rc != 0)
+		return rc;
+	rc = store_step(s);
+	if (rc == 0) {
+		rc = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	out->id = store_col_int(s, 0);
+	out->portal_id = store_col_int(s, 1);
+	const char *kind = store_col_text(s, 2);
+	out->kind = kind && strcmp(kind, "member") == 0 ? STORE_ORG_MEMBER : STORE_ORG_CUSTOMER;
+	out->name = store_col_dup(s, 3, a);
+	out->phone = store_col_dup(s, 4, a);
+	out->email = store_col_dup(s, 5, a);
+	out->address = store_col_dup(s, 6, a);
+	out->timezone = store_col_dup(s, 7, a);
+	rc = 0;
+out:
+	store_done(s);
+	return rc;
+}
+
+int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a)
+{
+	struct store_stmt *s = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = store_query(c, &s,
+			     "SELECT id, name, base_url, policy_text, policy_version, languages, "
+			     "invite_ttl_days FROM portals WHERE id = ?",
+			     "i", id);
+	if (rc != 0)
+		return rc;
+	rc = store_step(s);
+	if (rc == 0) {
+		rc = STORE_NOTFOUND;
+		goto out;
+	}
+	if (rc < 0)
+		goto out;
+	out->id = store_col_int(s, 0);
+	out->name = store_col_dup(s, 1, a);
+	out->base_url = store_col_dup(s, 2, a);
+	out->policy_text = store_col_dup(s, 3, a);
+	out->policy_version = store_col_dup(s, 4, a);
+	out->languages = store_col_dup(s, 5, a);
+	out->invite_ttl_days = store_col_int(s, 6);
+	rc = 0;
+out:
+	store_done(s);
+	return rc;
+}
