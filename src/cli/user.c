@@ -13,11 +13,29 @@
 #include "lib/validate.h"
 #include "store/store.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
+
+#define CMD_NAME "user"
+
+/* "invito %s: msg" on stderr; returns 2. cli_usage_error() lives in main.c, outside the
+ * library, so the commands keep their own to stay linkable from unit tests. */
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "invito %s: ", CMD_NAME);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return 2;
+}
 
 #define USAGE "usage: invito user add --org ID --email E --name N [--role admin|reception]"
 
@@ -73,7 +91,7 @@ static int user_add(int argc, char **argv, struct config *cfg)
 	const char *org_arg = NULL, *email = NULL, *name = NULL, *why = NULL;
 	enum store_staff_role role = STORE_ROLE_RECEPTION;
 	char pw[PASSWORD_MAX_BYTES + 2], again[PASSWORD_MAX_BYTES + 2];
-	char hash[PASSWORD_HASH_MAX];
+	char hash[PASSWORD_HASH_MAX], lower[256];
 	struct store *st = NULL;
 	struct store_conn *c = NULL;
 	struct arena *a = NULL;
@@ -84,7 +102,7 @@ static int user_add(int argc, char **argv, struct config *cfg)
 	for (int i = 2; i < argc; i++) {
 		const char *opt = argv[i];
 		if (i + 1 >= argc || strncmp(opt, "--", 2) != 0) {
-			ret = cli_usage_error("user", "%s needs a value (%s)", opt, USAGE);
+			ret = usage_error("%s needs a value (%s)", opt, USAGE);
 			goto out;
 		}
 		const char *val = argv[++i];
@@ -96,29 +114,37 @@ static int user_add(int argc, char **argv, struct config *cfg)
 			name = val;
 		else if (strcmp(opt, "--role") == 0) {
 			if (role_from(val, &role) < 0) {
-				ret = cli_usage_error("user", "--role must be admin or reception");
+				ret = usage_error("--role must be admin or reception");
 				goto out;
 			}
 		} else {
-			ret = cli_usage_error("user", "unknown option %s (%s)", opt, USAGE);
+			ret = usage_error("unknown option %s (%s)", opt, USAGE);
 			goto out;
 		}
 	}
 	if (org_arg == NULL || email == NULL || name == NULL) {
-		ret = cli_usage_error("user", "--org, --email and --name are required (%s)", USAGE);
+		ret = usage_error("--org, --email and --name are required (%s)", USAGE);
 		goto out;
 	}
 	if (parse_i64(org_arg, 1, INT64_MAX, &org) < 0) {
-		ret =
-		    cli_usage_error("user", "--org needs an organisation id, not \"%s\"", org_arg);
+		ret = usage_error("--org needs an organisation id, not \"%s\"", org_arg);
 		goto out;
 	}
+	size_t elen = strlen(email);
+	if (elen >= sizeof(lower)) {
+		ret = usage_error("--email: E-mail address is not valid.");
+		goto out;
+	}
+	for (size_t i = 0; i <= elen; i++)
+		lower[i] =
+		    (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] - 'A' + 'a') : email[i];
+	email = lower;
 	if (validate_email(email, &why) < 0) {
-		ret = cli_usage_error("user", "--email: %s", why);
+		ret = usage_error("--email: %s", why);
 		goto out;
 	}
 	if (validate_name(name, &why) < 0) {
-		ret = cli_usage_error("user", "--name: %s", why);
+		ret = usage_error("--name: %s", why);
 		goto out;
 	}
 
@@ -197,8 +223,8 @@ out:
 int cli_user(int argc, char **argv, struct config *cfg)
 {
 	if (argc < 2)
-		return cli_usage_error("user", USAGE);
+		return usage_error(USAGE);
 	if (strcmp(argv[1], "add") == 0)
 		return user_add(argc, argv, cfg);
-	return cli_usage_error("user", "unknown action %s (%s)", argv[1], USAGE);
+	return usage_error("unknown action %s (%s)", argv[1], USAGE);
 }
