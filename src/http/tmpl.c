@@ -58,6 +58,8 @@ struct view *view_new(struct arena *a)
 
 static struct entry *find_entry(const struct view *v, const char *key, size_t klen)
 {
+	if (v == NULL)
+		return NULL; /* tmpl_render with no view: every name is missing */
 	for (struct entry *e = v->first; e; e = e->next)
 		if (e->klen == klen && memcmp(e->key, key, klen) == 0)
 			return e;
@@ -165,7 +167,8 @@ static const struct entry *resolve(const struct frame *f, const char *name, size
 	for (const struct frame *g = f; g && e == NULL; g = g->up)
 		e = find_entry(g->v, name, seg);
 	for (; f && e == NULL; f = f->up)
-		for (const struct view *v = f->v->parent; v && e == NULL; v = v->parent)
+		for (const struct view *v = f->v ? f->v->parent : NULL; v && e == NULL;
+		     v = v->parent)
 			e = find_entry(v, name, seg);
 	while (e != NULL && dot != NULL) {
 		if (e->kind != E_CHILD)

@@ -226,6 +226,10 @@ Test(tmpl, render_embedded)
 	cr_assert_eq(tmpl_render(&out, "error.html", v, "it"), 0);
 	cr_expect(strstr(out.data, "No such &lt;page&gt;") != NULL, "%s", out.data);
 	cr_expect_eq(tmpl_render(&out, "no/such.html", v, "it"), -1);
+	/* No view at all: every name is missing, nothing crashes. */
+	buf_reset(&out);
+	cr_expect_eq(tmpl_render(&out, "error.html", NULL, "en"), 0);
+	cr_expect(strstr(out.data, "Go to the home page") != NULL);
 }
 
 Test(tmpl, layout_renders)
