@@ -16,26 +16,27 @@ int cli_migrate(int argc, char **argv, struct config *cfg)
 {
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			printf("usage: invito migrate\n\nApplies pending database migrations to the "
-			       "configured database (setting \"database\") and prints its schema "
-			       "version.\n");
+			printf(
+			    "usage: invito migrate\n\nApplies pending database migrations to the "
+			    "configured database (setting \"database\") and prints its schema "
+			    "version.\n");
 			return 0;
 		}
 		return cli_usage_error("migrate", "unknown option %s (usage: invito migrate)",
-				       argv[i]);
+		                       argv[i]);
 	}
 	struct store *st = NULL;
 	int rc = store_open(&st, cfg->database, 1);
 	if (rc != 0) {
 		fprintf(stderr, "invito migrate: cannot open database %s: %s\n", cfg->database,
-			store_strerror(rc));
+		        store_strerror(rc));
 		return 1;
 	}
 	int version = store_schema_version(st);
 	int ret = 1;
 	if (version < 0) {
 		fprintf(stderr, "invito migrate: cannot read schema version of %s: %s\n",
-			cfg->database, store_strerror(version));
+		        cfg->database, store_strerror(version));
 		goto out;
 	}
 	printf("database %s at schema version %d (%d applied)\n", cfg->database, version,

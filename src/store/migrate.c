@@ -17,11 +17,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char create_table[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version INTEGER PRIMARY KEY,"
-	" name TEXT NOT NULL,"
-	" applied_at BIGINT NOT NULL)";
+static const char create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                   " version INTEGER PRIMARY KEY,"
+                                   " name TEXT NOT NULL,"
+                                   " applied_at BIGINT NOT NULL)";
 
 struct migration {
 	int version;
@@ -58,19 +57,19 @@ static int apply_one(struct store_conn *c, const struct migration *m, int *appli
 		return rc;
 	int64_t seen = 0;
 	rc = store_scalar(c, &seen, "SELECT COUNT(*) FROM schema_migrations WHERE version = ?", "i",
-			  (int64_t)m->version);
+	                  (int64_t)m->version);
 	if (rc != 0)
 		goto out;
 	if (seen == 0) {
 		if ((rc = c->be->script(c, m->sql)) != 0) {
 			log_error("store: migration %03d_%s failed: %s", m->version, m->name,
-				  store_strerror(rc));
+			          store_strerror(rc));
 			goto out;
 		}
 		rc = store_exec(c, NULL,
-				"INSERT INTO schema_migrations (version, name, applied_at) "
-				"VALUES (?, ?, ?)",
-				"iti", (int64_t)m->version, m->name, now_utc());
+		                "INSERT INTO schema_migrations (version, name, applied_at) "
+		                "VALUES (?, ?, ?)",
+		                "iti", (int64_t)m->version, m->name, now_utc());
 		if (rc != 0)
 			goto out;
 	}
@@ -108,7 +107,7 @@ int store_migrate_conn(struct store_conn *c, int *applied)
 		}
 		if (m.version <= last) {
 			log_error("store: migration %s repeats or reorders version %d", f->path,
-				  m.version);
+			          m.version);
 			rc = STORE_ERR;
 			goto out;
 		}
@@ -122,7 +121,7 @@ int store_migrate_conn(struct store_conn *c, int *applied)
 		goto out;
 	if (version > last)
 		log_warn("store: database schema %d is newer than this binary knows (%d)", version,
-			 last);
+		         last);
 	rc = 0;
 out:
 	if (applied != NULL)

@@ -12,9 +12,9 @@ int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struc
 	struct store_stmt *s = NULL;
 	memset(out, 0, sizeof(*out));
 	int rc = store_query(c, &s,
-			     "SELECT id, portal_id, kind, name, phone, email, address, timezone "
-			     "FROM organisations WHERE id = ?",
-			     "i", id);
+	                     "SELECT id, portal_id, kind, name, phone, email, address, timezone "
+	                     "FROM organisations WHERE id = ?",
+	                     "i", id);
 	if (rc != 0)
 		return rc;
 	rc = store_step(s);
@@ -44,9 +44,9 @@ int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out,
 	struct store_stmt *s = NULL;
 	memset(out, 0, sizeof(*out));
 	int rc = store_query(c, &s,
-			     "SELECT id, name, base_url, policy_text, policy_version, languages, "
-			     "invite_ttl_days FROM portals WHERE id = ?",
-			     "i", id);
+	                     "SELECT id, name, base_url, policy_text, policy_version, languages, "
+	                     "invite_ttl_days FROM portals WHERE id = ?",
+	                     "i", id);
 	if (rc != 0)
 		return rc;
 	rc = store_step(s);

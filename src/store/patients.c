@@ -32,23 +32,24 @@
 
 #include <string.h>
 
-#define KEY_TOP	    "\xF4\x8F\xBF\xBF" /* U+10FFFF: sorts after any continuation of a prefix */
-#define ROWS_MAX    500		    /* appointments/recalls/family rows returned at most */
-#define DEFAULT_CC  "+39"
+#define KEY_TOP    "\xF4\x8F\xBF\xBF" /* U+10FFFF: sorts after any continuation of a prefix */
+#define ROWS_MAX   500                /* appointments/recalls/family rows returned at most */
+#define DEFAULT_CC "+39"
 
 #define HAS_PASSWORD                                                                               \
 	"EXISTS (SELECT 1 FROM accounts a2 WHERE a2.patient_id = p.id AND a2.pw_hash IS NOT NULL)"
 #define HAS_PENDING                                                                                \
-	"EXISTS (SELECT 1 FROM invitations i2 WHERE i2.patient_id = p.id AND i2.state = 'pending' " \
+	"EXISTS (SELECT 1 FROM invitations i2 WHERE i2.patient_id = p.id AND i2.state = "          \
+	"'pending' "                                                                               \
 	"AND i2.expires_at > ?)"
 
 /* Bound: now (for the pending column). */
 #define PATIENT_SELECT                                                                             \
-	"SELECT p.id, p.org_id, p.given_name, p.family_name, p.birth_date, p.mobile, p.email, "   \
+	"SELECT p.id, p.org_id, p.given_name, p.family_name, p.birth_date, p.mobile, p.email, "    \
 	"p.lang, p.external_ref, p.managed_by, p.created_at, p.updated_at, m.given_name, "         \
 	"m.family_name, CASE WHEN a.pw_hash IS NULL THEN 0 ELSE 1 END, "                           \
 	"CASE WHEN " HAS_PENDING " THEN 1 ELSE 0 END "                                             \
-	"FROM patients p LEFT JOIN accounts a ON a.patient_id = p.id "                            \
+	"FROM patients p LEFT JOIN accounts a ON a.patient_id = p.id "                             \
 	"LEFT JOIN patients m ON m.id = p.managed_by "
 
 /* Indexed by enum store_portal_status; needs_now: the fragment binds `now` once. */
@@ -56,12 +57,11 @@ static const struct {
 	const char *sql;
 	int needs_now;
 } status_sql[] = {
-	[STORE_PS_NONE] = {" AND p.managed_by IS NULL AND NOT " HAS_PASSWORD " AND NOT " HAS_PENDING,
-			   1},
-	[STORE_PS_INVITED] = {" AND p.managed_by IS NULL AND NOT " HAS_PASSWORD " AND " HAS_PENDING,
-			      1},
-	[STORE_PS_ACTIVE] = {" AND " HAS_PASSWORD, 0},
-	[STORE_PS_FAMILY] = {" AND p.managed_by IS NOT NULL AND NOT " HAS_PASSWORD, 0},
+    [STORE_PS_NONE] = {" AND p.managed_by IS NULL AND NOT " HAS_PASSWORD " AND NOT " HAS_PENDING,
+                       1},
+    [STORE_PS_INVITED] = {" AND p.managed_by IS NULL AND NOT " HAS_PASSWORD " AND " HAS_PENDING, 1},
+    [STORE_PS_ACTIVE] = {" AND " HAS_PASSWORD, 0},
+    [STORE_PS_FAMILY] = {" AND p.managed_by IS NOT NULL AND NOT " HAS_PASSWORD, 0},
 };
 
 static void read_patient(struct store_stmt *s, struct store_patient *p, struct arena *a)
@@ -80,8 +80,9 @@ static void read_patient(struct store_stmt *s, struct store_patient *p, struct a
 	p->created_at = store_col_int(s, 10);
 	p->updated_at = store_col_int(s, 11);
 	if (!store_col_is_null(s, 12))
-		p->managed_by_name = arena_printf(a, "%s %s", store_col_text(s, 12),
-						  store_col_text(s, 13) ? store_col_text(s, 13) : "");
+		p->managed_by_name =
+		    arena_printf(a, "%s %s", store_col_text(s, 12),
+		                 store_col_text(s, 13) ? store_col_text(s, 13) : "");
 	p->has_password = store_col_int(s, 14) != 0;
 	int pending = store_col_int(s, 15) != 0;
 	if (p->has_password)
@@ -95,12 +96,12 @@ static void read_patient(struct store_stmt *s, struct store_patient *p, struct a
 }
 
 int store_patient_get(struct store_conn *c, int64_t org_id, int64_t id, struct store_patient *out,
-		      struct arena *a)
+                      struct arena *a)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_stmt *s = NULL;
 	int rc = store_query(c, &s, PATIENT_SELECT "WHERE p.id = ? AND p.org_id = ?", "iii",
-			     now_utc(), id, org_id);
+	                     now_utc(), id, org_id);
 	if (rc != 0)
 		return rc;
 	rc = store_step(s);
@@ -153,9 +154,9 @@ static int check_manager(struct store_conn *c, int64_t org_id, int64_t self, int
 		return STORE_INVALID;
 	int64_t v = 0;
 	int rc = store_scalar(c, &v,
-			      "SELECT CASE WHEN managed_by IS NULL THEN 0 ELSE 1 END FROM patients "
-			      "WHERE id = ? AND org_id = ?",
-			      "ii", manager, org_id);
+	                      "SELECT CASE WHEN managed_by IS NULL THEN 0 ELSE 1 END FROM patients "
+	                      "WHERE id = ? AND org_id = ?",
+	                      "ii", manager, org_id);
 	if (rc == STORE_NOTFOUND || (rc == 0 && v != 0))
 		return STORE_INVALID;
 	if (rc != 0 || self == 0)
@@ -176,14 +177,15 @@ int store_patient_add(struct store_conn *c, struct store_patient *p)
 	if ((rc = check_manager(c, p->org_id, 0, p->managed_by)) != 0)
 		goto out;
 	int64_t now = now_utc();
-	rc = store_insert(c, &p->id,
-			  "INSERT INTO patients (org_id, given_name, family_name, family_key, "
-			  "search_key, search_key_fg, birth_date, mobile, email, lang, external_ref, "
-			  "managed_by, created_at, updated_at) "
-			  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-			  "ittttttttttIii", p->org_id, p->given_name, p->family_name, k.family,
-			  k.search, k.search_fg, p->birth_date, p->mobile, k.email,
-			  p->lang ? p->lang : "it", p->external_ref, p->managed_by, now, now);
+	rc = store_insert(
+	    c, &p->id,
+	    "INSERT INTO patients (org_id, given_name, family_name, family_key, "
+	    "search_key, search_key_fg, birth_date, mobile, email, lang, external_ref, "
+	    "managed_by, created_at, updated_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+	    "ittttttttttIii", p->org_id, p->given_name, p->family_name, k.family, k.search,
+	    k.search_fg, p->birth_date, p->mobile, k.email, p->lang ? p->lang : "it",
+	    p->external_ref, p->managed_by, now, now);
 	if (rc == 0)
 		p->created_at = p->updated_at = now;
 out:
@@ -202,13 +204,13 @@ int store_patient_update(struct store_conn *c, const struct store_patient *p)
 		goto out;
 	int64_t changed = 0;
 	rc = store_exec(c, &changed,
-			"UPDATE patients SET given_name = ?, family_name = ?, family_key = ?, "
-			"search_key = ?, search_key_fg = ?, birth_date = ?, mobile = ?, email = ?, "
-			"lang = ?, external_ref = ?, managed_by = ?, updated_at = ? "
-			"WHERE id = ? AND org_id = ?",
-			"ttttttttttIiii", p->given_name, p->family_name, k.family, k.search,
-			k.search_fg, p->birth_date, p->mobile, k.email, p->lang ? p->lang : "it",
-			p->external_ref, p->managed_by, now_utc(), p->id, p->org_id);
+	                "UPDATE patients SET given_name = ?, family_name = ?, family_key = ?, "
+	                "search_key = ?, search_key_fg = ?, birth_date = ?, mobile = ?, email = ?, "
+	                "lang = ?, external_ref = ?, managed_by = ?, updated_at = ? "
+	                "WHERE id = ? AND org_id = ?",
+	                "ttttttttttIiii", p->given_name, p->family_name, k.family, k.search,
+	                k.search_fg, p->birth_date, p->mobile, k.email, p->lang ? p->lang : "it",
+	                p->external_ref, p->managed_by, now_utc(), p->id, p->org_id);
 	if (rc == 0 && changed == 0)
 		rc = STORE_NOTFOUND;
 out:
@@ -217,12 +219,12 @@ out:
 }
 
 int store_patient_by_ref(struct store_conn *c, int64_t org_id, const char *external_ref,
-			 int64_t *id)
+                         int64_t *id)
 {
 	if (external_ref == NULL || *external_ref == '\0')
 		return STORE_NOTFOUND;
 	return store_scalar(c, id, "SELECT id FROM patients WHERE org_id = ? AND external_ref = ?",
-			    "it", org_id, external_ref);
+	                    "it", org_id, external_ref);
 }
 
 /* ---- listing and search ------------------------------------------------ */
@@ -285,7 +287,8 @@ static int make_search(const char *q, struct search *sr, struct arena *a)
 			p1 = arena_printf(a, "+%s", d);
 			p2 = arena_printf(a, DEFAULT_CC "%s", d);
 		}
-		sr->sql = " AND ((p.mobile >= ? AND p.mobile < ?) OR (p.mobile >= ? AND p.mobile < ?))";
+		sr->sql =
+		    " AND ((p.mobile >= ? AND p.mobile < ?) OR (p.mobile >= ? AND p.mobile < ?))";
 		sr->v[0] = p1;
 		sr->v[1] = arena_printf(a, "%s" KEY_TOP, p1);
 		sr->v[2] = p2;
@@ -298,7 +301,7 @@ static int make_search(const char *q, struct search *sr, struct arena *a)
 		if (*key == '\0')
 			return 0; /* only punctuation: no constraint, like an empty box */
 		sr->sql = " AND ((p.search_key >= ? AND p.search_key < ?) OR "
-			  "(p.search_key_fg >= ? AND p.search_key_fg < ?))";
+		          "(p.search_key_fg >= ? AND p.search_key_fg < ?))";
 		sr->v[0] = sr->v[2] = key;
 		sr->v[1] = sr->v[3] = arena_printf(a, "%s" KEY_TOP, key);
 		sr->nv = 4;
@@ -308,7 +311,7 @@ static int make_search(const char *q, struct search *sr, struct arena *a)
 
 /* Appends the filter's WHERE tail to sql; binds later with bind_filter, in the same order. */
 static int filter_sql(struct buf *sql, const struct store_patient_filter *f,
-		      const struct search *sr)
+                      const struct search *sr)
 {
 	if (sr->sql != NULL)
 		buf_puts(sql, sr->sql);
@@ -321,7 +324,7 @@ static int filter_sql(struct buf *sql, const struct store_patient_filter *f,
 }
 
 static int bind_filter(struct store_stmt *s, const struct store_patient_filter *f,
-		       const struct search *sr, int64_t now)
+                       const struct search *sr, int64_t now)
 {
 	int rc = 0;
 	for (int i = 0; i < sr->nv && rc == 0; i++)
@@ -332,7 +335,7 @@ static int bind_filter(struct store_stmt *s, const struct store_patient_filter *
 }
 
 int store_patient_list(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
-		       struct store_patient **rows, int *n, int *more, struct arena *a)
+                       struct store_patient **rows, int *n, int *more, struct arena *a)
 {
 	int rc = -1;
 	struct store_stmt *s = NULL;
@@ -380,7 +383,7 @@ out:
 }
 
 int store_patient_count(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
-			int64_t *count)
+                        int64_t *count)
 {
 	int rc = -1;
 	struct store_stmt *s = NULL;
@@ -418,11 +421,11 @@ static int own_patient(struct store_conn *c, int64_t org_id, int64_t id)
 {
 	int64_t v = 0;
 	return store_scalar(c, &v, "SELECT id FROM patients WHERE id = ? AND org_id = ?", "ii", id,
-			    org_id);
+	                    org_id);
 }
 
 int store_patient_family(struct store_conn *c, int64_t org_id, int64_t id,
-			 struct store_patient **rows, int *n, struct arena *a)
+                         struct store_patient **rows, int *n, struct arena *a)
 {
 	int rc = -1;
 	struct store_stmt *s = NULL;
@@ -431,9 +434,9 @@ int store_patient_family(struct store_conn *c, int64_t org_id, int64_t id,
 	if ((rc = own_patient(c, org_id, id)) != 0)
 		goto out;
 	if ((rc = store_query(c, &s,
-			      PATIENT_SELECT "WHERE p.managed_by = ? AND p.org_id = ? "
-					     "ORDER BY p.id LIMIT ?",
-			      "iiii", now_utc(), id, org_id, (int64_t)ROWS_MAX)) != 0)
+	                      PATIENT_SELECT "WHERE p.managed_by = ? AND p.org_id = ? "
+	                                     "ORDER BY p.id LIMIT ?",
+	                      "iiii", now_utc(), id, org_id, (int64_t)ROWS_MAX)) != 0)
 		goto out;
 	struct store_patient *out = arena_alloc(a, sizeof(*out) * ROWS_MAX);
 	int count = 0;
@@ -451,7 +454,7 @@ out:
 
 /* Newest first: the profile shows what is coming and what just happened. */
 int store_patient_appointments(struct store_conn *c, int64_t org_id, int64_t id,
-			       struct store_appointment_row **rows, int *n, struct arena *a)
+                               struct store_appointment_row **rows, int *n, struct arena *a)
 {
 	int rc = -1;
 	struct store_stmt *s = NULL;
@@ -460,12 +463,12 @@ int store_patient_appointments(struct store_conn *c, int64_t org_id, int64_t id,
 	if ((rc = own_patient(c, org_id, id)) != 0)
 		goto out;
 	if ((rc = store_query(c, &s,
-			      "SELECT a.id, a.start_at, s.name, o.name, a.kind, a.payment, "
-			      "a.booked_via, a.paid_at FROM appointments a "
-			      "JOIN services s ON s.id = a.service_id "
-			      "JOIN organisations o ON o.id = a.org_id "
-			      "WHERE a.patient_id = ? ORDER BY a.start_at DESC, a.id DESC LIMIT ?",
-			      "ii", id, (int64_t)ROWS_MAX)) != 0)
+	                      "SELECT a.id, a.start_at, s.name, o.name, a.kind, a.payment, "
+	                      "a.booked_via, a.paid_at FROM appointments a "
+	                      "JOIN services s ON s.id = a.service_id "
+	                      "JOIN organisations o ON o.id = a.org_id "
+	                      "WHERE a.patient_id = ? ORDER BY a.start_at DESC, a.id DESC LIMIT ?",
+	                      "ii", id, (int64_t)ROWS_MAX)) != 0)
 		goto out;
 	struct store_appointment_row *out = arena_alloc(a, sizeof(*out) * ROWS_MAX);
 	int count = 0;
@@ -491,7 +494,7 @@ out:
 }
 
 int store_patient_recalls(struct store_conn *c, int64_t org_id, int64_t id,
-			  struct store_recall_row **rows, int *n, struct arena *a)
+                          struct store_recall_row **rows, int *n, struct arena *a)
 {
 	int rc = -1;
 	struct store_stmt *s = NULL;
@@ -499,12 +502,13 @@ int store_patient_recalls(struct store_conn *c, int64_t org_id, int64_t id,
 	*n = 0;
 	if ((rc = own_patient(c, org_id, id)) != 0)
 		goto out;
-	if ((rc = store_query(c, &s,
-			      "SELECT r.id, r.sent_at, s.name, r.due_date, r.channel FROM recalls r "
-			      "JOIN services s ON s.id = r.service_id "
-			      "WHERE r.patient_id = ? AND r.cancelled_at IS NULL "
-			      "ORDER BY r.due_date DESC, r.id DESC LIMIT ?",
-			      "ii", id, (int64_t)ROWS_MAX)) != 0)
+	if ((rc =
+	         store_query(c, &s,
+	                     "SELECT r.id, r.sent_at, s.name, r.due_date, r.channel FROM recalls r "
+	                     "JOIN services s ON s.id = r.service_id "
+	                     "WHERE r.patient_id = ? AND r.cancelled_at IS NULL "
+	                     "ORDER BY r.due_date DESC, r.id DESC LIMIT ?",
+	                     "ii", id, (int64_t)ROWS_MAX)) != 0)
 		goto out;
 	struct store_recall_row *out = arena_alloc(a, sizeof(*out) * ROWS_MAX);
 	int count = 0;

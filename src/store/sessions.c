@@ -12,29 +12,29 @@
 #define HASH_LEN 32
 
 int store_session_create(struct store_conn *c, const unsigned char hash[32],
-			 enum store_session_kind kind, int64_t user_id, int64_t org_id,
-			 const char *csrf, int64_t now)
+                         enum store_session_kind kind, int64_t user_id, int64_t org_id,
+                         const char *csrf, int64_t now)
 {
 	if (hash == NULL || csrf == NULL)
 		return STORE_INVALID;
-	return store_exec(c, NULL,
-			  "INSERT INTO sessions (token_hash, kind, user_id, org_id, csrf, created_at, "
-			  "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
-			  "btiitii", (const void *)hash, (size_t)HASH_LEN,
-			  kind == STORE_SESSION_PATIENT ? "patient" : "staff", user_id, org_id,
-			  csrf, now, now);
+	return store_exec(
+	    c, NULL,
+	    "INSERT INTO sessions (token_hash, kind, user_id, org_id, csrf, created_at, "
+	    "last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	    "btiitii", (const void *)hash, (size_t)HASH_LEN,
+	    kind == STORE_SESSION_PATIENT ? "patient" : "staff", user_id, org_id, csrf, now, now);
 }
 
 int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_t now,
-		      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
-		      struct arena *a)
+                      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
+                      struct arena *a)
 {
 	memset(out, 0, sizeof(*out));
 	struct store_stmt *s = NULL;
 	int rc = store_query(c, &s,
-			     "SELECT id, user_id, org_id, kind, csrf, lang, created_at, last_seen "
-			     "FROM sessions WHERE token_hash = ?",
-			     "b", (const void *)hash, (size_t)HASH_LEN);
+	                     "SELECT id, user_id, org_id, kind, csrf, lang, created_at, last_seen "
+	                     "FROM sessions WHERE token_hash = ?",
+	                     "b", (const void *)hash, (size_t)HASH_LEN);
 	if (rc != 0)
 		return rc;
 	rc = store_step(s);
@@ -46,8 +46,8 @@ int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_
 	out->user_id = store_col_int(s, 1);
 	out->org_id = store_col_int(s, 2);
 	const char *kind = store_col_text(s, 3);
-	out->kind = kind && strcmp(kind, "patient") == 0 ? STORE_SESSION_PATIENT
-							   : STORE_SESSION_STAFF;
+	out->kind =
+	    kind && strcmp(kind, "patient") == 0 ? STORE_SESSION_PATIENT : STORE_SESSION_STAFF;
 	out->csrf = store_col_dup(s, 4, a);
 	out->lang = store_col_dup(s, 5, a);
 	out->created_at = store_col_int(s, 6);
@@ -55,7 +55,8 @@ int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_
 	rc = 0;
 out:
 	store_done(s);
-	if (rc == 0 && (now >= out->last_seen + idle_secs || now >= out->created_at + absolute_secs)) {
+	if (rc == 0 &&
+	    (now >= out->last_seen + idle_secs || now >= out->created_at + absolute_secs)) {
 		int64_t id = out->id;
 		memset(out, 0, sizeof(*out));
 		rc = store_exec(c, NULL, "DELETE FROM sessions WHERE id = ?", "i", id);
@@ -69,27 +70,26 @@ int store_session_touch(struct store_conn *c, int64_t id, int64_t now)
 {
 	int64_t changed = 0;
 	int rc = store_exec(c, &changed, "UPDATE sessions SET last_seen = ? WHERE id = ?", "ii",
-			    now, id);
+	                    now, id);
 	return rc == 0 && changed == 0 ? STORE_NOTFOUND : rc;
 }
 
 int store_session_set_lang(struct store_conn *c, int64_t id, const char *lang)
 {
 	int64_t changed = 0;
-	int rc = store_exec(c, &changed, "UPDATE sessions SET lang = ? WHERE id = ?", "ti", lang,
-			    id);
+	int rc =
+	    store_exec(c, &changed, "UPDATE sessions SET lang = ? WHERE id = ?", "ti", lang, id);
 	return rc == 0 && changed == 0 ? STORE_NOTFOUND : rc;
 }
 
 int store_session_delete(struct store_conn *c, const unsigned char hash[32])
 {
 	return store_exec(c, NULL, "DELETE FROM sessions WHERE token_hash = ?", "b",
-			  (const void *)hash, (size_t)HASH_LEN);
+	                  (const void *)hash, (size_t)HASH_LEN);
 }
 
-int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs,
-			int64_t absolute_secs)
+int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs, int64_t absolute_secs)
 {
 	return store_exec(c, NULL, "DELETE FROM sessions WHERE last_seen <= ? OR created_at <= ?",
-			  "ii", now - idle_secs, now - absolute_secs);
+	                  "ii", now - idle_secs, now - absolute_secs);
 }

@@ -21,8 +21,8 @@
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define CACHE_BUCKETS	64
-#define CACHE_MAX	256 /* statements kept per connection; more are prepared each time */
+#define CACHE_BUCKETS   64
+#define CACHE_MAX       256 /* statements kept per connection; more are prepared each time */
 
 struct sq_conn;
 
@@ -30,7 +30,7 @@ struct sq_stmt {
 	struct store_stmt base;
 	struct sq_conn *conn;
 	sqlite3_stmt *st;
-	char *sql;	/* cache key; NULL for a statement that is finalized when done */
+	char *sql; /* cache key; NULL for a statement that is finalized when done */
 	int in_use;
 	int next_param; /* 1-based index of the next parameter to bind */
 	int nparams;
@@ -81,7 +81,7 @@ static int report(sqlite3 *db, int rc, const char *what, const char *sql)
 	int err = map_err(rc);
 	enum log_level lvl = err == STORE_CONFLICT ? LOG_DEBUG : LOG_ERROR;
 	log_msg(lvl, "sqlite: %s: %s (%d) in: %.200s", what, sqlite3_errmsg(db), rc,
-		sql ? sql : "");
+	        sql ? sql : "");
 	return err;
 }
 
@@ -133,8 +133,8 @@ static int sq_prepare(struct store_conn *bc, struct store_stmt **out, const char
 	sqlite3_stmt *st = NULL;
 	const char *tail = NULL;
 	int keep = !busy_twin && c->cached < CACHE_MAX;
-	int rc = sqlite3_prepare_v3(c->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-				    &tail);
+	int rc =
+	    sqlite3_prepare_v3(c->db, sql, -1, keep ? SQLITE_PREPARE_PERSISTENT : 0, &st, &tail);
 	if (rc != SQLITE_OK)
 		return report(c->db, rc, "prepare", sql);
 	if (st == NULL || (tail != NULL && !only_space(tail))) {
@@ -166,7 +166,7 @@ static int sq_bind(struct store_stmt *bs, const char *types, va_list ap)
 		int i = s->next_param++;
 		if (i > s->nparams) {
 			log_error("sqlite: bind: more values (%zu) than parameters (%d) in: %.200s",
-				  strlen(types), s->nparams, sqlite3_sql(s->st));
+			          strlen(types), s->nparams, sqlite3_sql(s->st));
 			return STORE_INVALID;
 		}
 		int rc;
@@ -183,14 +183,14 @@ static int sq_bind(struct store_stmt *bs, const char *types, va_list ap)
 			const char *v = va_arg(ap, const char *);
 			/* TRANSIENT: callers may free the string before stepping. */
 			rc = v == NULL ? sqlite3_bind_null(s->st, i)
-				       : sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT);
+			               : sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT);
 			break;
 		}
 		case 'b': {
 			const void *v = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);
 			rc = v == NULL ? sqlite3_bind_null(s->st, i)
-				       : sqlite3_bind_blob64(s->st, i, v, n, SQLITE_TRANSIENT);
+			               : sqlite3_bind_blob64(s->st, i, v, n, SQLITE_TRANSIENT);
 			break;
 		}
 		default:
@@ -208,7 +208,7 @@ static int sq_step(struct store_stmt *bs)
 	struct sq_stmt *s = (struct sq_stmt *)bs;
 	if (s->next_param - 1 != s->nparams) {
 		log_error("sqlite: step: %d of %d parameters bound in: %.200s", s->next_param - 1,
-			  s->nparams, sqlite3_sql(s->st));
+		          s->nparams, sqlite3_sql(s->st));
 		return STORE_INVALID;
 	}
 	int rc = sqlite3_step(s->st);
@@ -340,12 +340,11 @@ static void conn_close(struct sq_conn *c)
 
 static int conn_open(struct sq_conn *c, const char *path)
 {
-	int rc = sqlite3_open_v2(path, &c->db,
-				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+	int rc = sqlite3_open_v2(
+	    path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		log_error("sqlite: cannot open %s: %s", path,
-			  c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+		          c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
 		sqlite3_close_v2(c->db);
 		c->db = NULL;
 		return map_err(rc) == STORE_OK ? STORE_ERR : map_err(rc);
@@ -353,7 +352,7 @@ static int conn_open(struct sq_conn *c, const char *path)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	rc = sq_script(&c->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-				 "PRAGMA foreign_keys=ON;");
+	                         "PRAGMA foreign_keys=ON;");
 	if (rc != 0) {
 		sqlite3_close_v2(c->db);
 		c->db = NULL;
@@ -427,7 +426,7 @@ static void sq_release(struct store_conn *bc)
 		for (struct sq_stmt *s = c->buckets[b]; s != NULL; s = s->next)
 			if (s->in_use) {
 				log_warn("sqlite: statement released without store_done: %.200s",
-					 s->sql);
+				         s->sql);
 				sq_done(&s->base);
 			}
 	if (!sqlite3_get_autocommit(c->db)) {
@@ -442,22 +441,22 @@ static void sq_release(struct store_conn *bc)
 }
 
 const struct store_backend store_sqlite_backend = {
-	.name = "sqlite",
-	.open = sq_open,
-	.free = sq_free,
-	.acquire = sq_acquire,
-	.release = sq_release,
-	.script = sq_script,
-	.begin = sq_begin,
-	.commit = sq_commit,
-	.rollback = sq_rollback,
-	.prepare = sq_prepare,
-	.bind = sq_bind,
-	.step = sq_step,
-	.changes = sq_changes,
-	.col_int = sq_col_int,
-	.col_text = sq_col_text,
-	.col_blob = sq_col_blob,
-	.col_is_null = sq_col_is_null,
-	.done = sq_done,
+    .name = "sqlite",
+    .open = sq_open,
+    .free = sq_free,
+    .acquire = sq_acquire,
+    .release = sq_release,
+    .script = sq_script,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .prepare = sq_prepare,
+    .bind = sq_bind,
+    .step = sq_step,
+    .changes = sq_changes,
+    .col_int = sq_col_int,
+    .col_text = sq_col_text,
+    .col_blob = sq_col_blob,
+    .col_is_null = sq_col_is_null,
+    .done = sq_done,
 };

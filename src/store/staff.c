@@ -31,15 +31,16 @@ static const char *role_name(enum store_staff_role r)
 }
 
 int store_staff_add(struct store_conn *c, int64_t org_id, const char *email, const char *name,
-		    const char *pw_hash, enum store_staff_role role, int64_t *id)
+                    const char *pw_hash, enum store_staff_role role, int64_t *id)
 {
 	char lower[EMAIL_MAX + 1];
 	if (email == NULL || name == NULL || pw_hash == NULL || lower_email(email, lower) != 0)
 		return STORE_INVALID;
-	return store_insert(c, id,
-			    "INSERT INTO staff_users (org_id, email, name, pw_hash, role, created_at) "
-			    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-			    "itttti", org_id, lower, name, pw_hash, role_name(role), now_utc());
+	return store_insert(
+	    c, id,
+	    "INSERT INTO staff_users (org_id, email, name, pw_hash, role, created_at) "
+	    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+	    "itttti", org_id, lower, name, pw_hash, role_name(role), now_utc());
 }
 
 #define STAFF_COLS "SELECT id, org_id, email, name, pw_hash, role, failed_logins, locked_until "
@@ -67,15 +68,16 @@ out:
 }
 
 int store_staff_by_email(struct store_conn *c, const char *email, struct store_staff *out,
-			 struct arena *a)
+                         struct arena *a)
 {
 	char lower[EMAIL_MAX + 1];
 	memset(out, 0, sizeof(*out));
 	if (email == NULL || lower_email(email, lower) != 0)
 		return STORE_NOTFOUND;
 	struct store_stmt *s = NULL;
-	int rc = store_query(c, &s, STAFF_COLS "FROM staff_users WHERE email = ? AND disabled_at IS NULL",
-			     "t", lower);
+	int rc = store_query(c, &s,
+	                     STAFF_COLS "FROM staff_users WHERE email = ? AND disabled_at IS NULL",
+	                     "t", lower);
 	return rc != 0 ? rc : read_one(s, out, a);
 }
 
@@ -92,18 +94,19 @@ int store_staff_get(struct store_conn *c, int64_t id, struct store_staff *out, s
  * the lock expires the user has `limit` fresh attempts, not one.
  */
 int store_staff_login_failed(struct store_conn *c, int64_t id, int64_t now, int limit,
-			     int64_t lock_seconds)
+                             int64_t lock_seconds)
 {
 	if (limit < 1 || lock_seconds < 0)
 		return STORE_INVALID;
 	int64_t changed = 0;
-	int rc = store_exec(c, &changed,
-			    "UPDATE staff_users SET "
-			    "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END, "
-			    "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 "
-			    "ELSE failed_logins + 1 END "
-			    "WHERE id = ?",
-			    "iiii", (int64_t)limit, now + lock_seconds, (int64_t)limit, id);
+	int rc = store_exec(
+	    c, &changed,
+	    "UPDATE staff_users SET "
+	    "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END, "
+	    "failed_logins = CASE WHEN failed_logins + 1 >= ? THEN 0 "
+	    "ELSE failed_logins + 1 END "
+	    "WHERE id = ?",
+	    "iiii", (int64_t)limit, now + lock_seconds, (int64_t)limit, id);
 	if (rc == 0 && changed == 0)
 		rc = STORE_NOTFOUND;
 	return rc;
@@ -113,9 +116,9 @@ int store_staff_login_ok(struct store_conn *c, int64_t id, int64_t now)
 {
 	int64_t changed = 0;
 	int rc = store_exec(c, &changed,
-			    "UPDATE staff_users SET failed_logins = 0, locked_until = 0, "
-			    "last_login_at = ? WHERE id = ?",
-			    "ii", now, id);
+	                    "UPDATE staff_users SET failed_logins = 0, locked_until = 0, "
+	                    "last_login_at = ? WHERE id = ?",
+	                    "ii", now, id);
 	if (rc == 0 && changed == 0)
 		rc = STORE_NOTFOUND;
 	return rc;

@@ -40,9 +40,9 @@ static const struct {
 	const char *prefix;
 	const struct store_backend *be; /* NULL: known but not built in */
 } schemes[] = {
-	{"sqlite:", &store_sqlite_backend},
-	{"postgresql://", NULL},
-	{"postgres://", NULL},
+    {"sqlite:", &store_sqlite_backend},
+    {"postgresql://", NULL},
+    {"postgres://", NULL},
 };
 
 int store_open(struct store **out, const char *url, int pool)
@@ -58,7 +58,7 @@ int store_open(struct store **out, const char *url, int pool)
 			continue;
 		if (schemes[i].be == NULL) {
 			log_error("store: %s databases are not supported by this build",
-				  schemes[i].prefix);
+			          schemes[i].prefix);
 			return STORE_INVALID;
 		}
 		be = schemes[i].be;
@@ -158,8 +158,8 @@ int store_bind(struct store_stmt *s, const char *types, ...)
 }
 
 /* prepare + bind; on a bind error the statement is given back. */
-static int vquery(struct store_conn *c, struct store_stmt **out, const char *sql,
-		  const char *types, va_list ap)
+static int vquery(struct store_conn *c, struct store_stmt **out, const char *sql, const char *types,
+                  va_list ap)
 {
 	struct store_stmt *s = NULL;
 	*out = NULL;
@@ -176,7 +176,7 @@ static int vquery(struct store_conn *c, struct store_stmt **out, const char *sql
 }
 
 int store_query(struct store_conn *c, struct store_stmt **out, const char *sql, const char *types,
-		...)
+                ...)
 {
 	va_list ap;
 	va_start(ap, types);

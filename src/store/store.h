@@ -27,12 +27,12 @@ struct store_stmt;
 
 enum store_err {
 	STORE_OK = 0,
-	STORE_ERR = -1,        /* generic failure, logged */
-	STORE_NOTFOUND = -2,   /* no such row (or not in this organisation) */
-	STORE_CONFLICT = -3,   /* unique constraint or lost race */
-	STORE_BUSY = -4,       /* locked for longer than the busy timeout */
-	STORE_FULL = -5,       /* disk full */
-	STORE_INVALID = -6,    /* bad argument */
+	STORE_ERR = -1,      /* generic failure, logged */
+	STORE_NOTFOUND = -2, /* no such row (or not in this organisation) */
+	STORE_CONFLICT = -3, /* unique constraint or lost race */
+	STORE_BUSY = -4,     /* locked for longer than the busy timeout */
+	STORE_FULL = -5,     /* disk full */
+	STORE_INVALID = -6,  /* bad argument */
 };
 const char *store_strerror(int err);
 
@@ -78,7 +78,7 @@ void store_rollback(struct store_conn *c);
  * Returns 0 and *out, or a negative store_err.
  */
 int store_query(struct store_conn *c, struct store_stmt **out, const char *sql, const char *types,
-		...);
+                ...);
 /* 1 when a row is ready, 0 when done, negative store_err on failure. */
 int store_step(struct store_stmt *s);
 int64_t store_col_int(struct store_stmt *s, int col);
@@ -119,10 +119,10 @@ enum store_staff_role { STORE_ROLE_RECEPTION = 0, STORE_ROLE_ADMIN = 1 };
 
 /* Portal status of a patient, as staff see it (derived, not stored). */
 enum store_portal_status {
-	STORE_PS_NONE = 0,   /* no account, no pending invitation */
-	STORE_PS_INVITED,    /* a pending invitation exists */
-	STORE_PS_ACTIVE,     /* has a password */
-	STORE_PS_FAMILY,     /* managed by another patient's account */
+	STORE_PS_NONE = 0, /* no account, no pending invitation */
+	STORE_PS_INVITED,  /* a pending invitation exists */
+	STORE_PS_ACTIVE,   /* has a password */
+	STORE_PS_FAMILY,   /* managed by another patient's account */
 };
 
 struct store_portal {
@@ -148,17 +148,17 @@ struct store_patient {
 	int64_t id, org_id;
 	char *given_name, *family_name, *birth_date; /* YYYY-MM-DD */
 	char *mobile, *email, *lang;                 /* mobile in E.164; lang "it"/"en" */
-	char *external_ref;                          /* id in the clinic's own system, for imports */
-	int64_t managed_by;                          /* patient id of the managing account, 0 if none */
-	char *managed_by_name;                       /* filled by reads: "Given Family" of manager */
+	char *external_ref;    /* id in the clinic's own system, for imports */
+	int64_t managed_by;    /* patient id of the managing account, 0 if none */
+	char *managed_by_name; /* filled by reads: "Given Family" of manager */
 	int has_password;
 	enum store_portal_status status;
 	int64_t created_at, updated_at;
 };
 
 struct store_patient_filter {
-	const char *q; /* name, mobile or e-mail fragment; NULL or "" for all */
-	int status;    /* -1 for any, else enum store_portal_status */
+	const char *q;    /* name, mobile or e-mail fragment; NULL or "" for all */
+	int status;       /* -1 for any, else enum store_portal_status */
 	int64_t after_id; /* keyset pagination: rows with id > after_id (0 from the start) */
 	int limit;        /* 1..500 */
 };
@@ -180,37 +180,37 @@ int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out,
 
 /* staff */
 int store_staff_add(struct store_conn *c, int64_t org_id, const char *email, const char *name,
-		    const char *pw_hash, enum store_staff_role role, int64_t *id);
+                    const char *pw_hash, enum store_staff_role role, int64_t *id);
 /* By e-mail (case-insensitive). */
 int store_staff_by_email(struct store_conn *c, const char *email, struct store_staff *out,
-			 struct arena *a);
+                         struct arena *a);
 int store_staff_get(struct store_conn *c, int64_t id, struct store_staff *out, struct arena *a);
 /* Records a failed sign-in; locks until `lock_until` once failures reach the limit. */
 int store_staff_login_failed(struct store_conn *c, int64_t id, int64_t now, int limit,
-			     int64_t lock_seconds);
+                             int64_t lock_seconds);
 int store_staff_login_ok(struct store_conn *c, int64_t id, int64_t now);
 
 /* patients: every call is confined to org_id; another organisation's row is STORE_NOTFOUND. */
 int store_patient_get(struct store_conn *c, int64_t org_id, int64_t id, struct store_patient *out,
-		      struct arena *a);
+                      struct arena *a);
 /* Inserts p (p->org_id set); sets p->id. */
 int store_patient_add(struct store_conn *c, struct store_patient *p);
 int store_patient_update(struct store_conn *c, const struct store_patient *p);
 /* Up to f->limit rows into *rows (arena); *n rows; *more set when another page follows. */
 int store_patient_list(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
-		       struct store_patient **rows, int *n, int *more, struct arena *a);
+                       struct store_patient **rows, int *n, int *more, struct arena *a);
 int store_patient_count(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
-			int64_t *count);
+                        int64_t *count);
 /* Family members this patient's account manages. */
 int store_patient_family(struct store_conn *c, int64_t org_id, int64_t id,
-			 struct store_patient **rows, int *n, struct arena *a);
+                         struct store_patient **rows, int *n, struct arena *a);
 int store_patient_appointments(struct store_conn *c, int64_t org_id, int64_t id,
-			       struct store_appointment_row **rows, int *n, struct arena *a);
+                               struct store_appointment_row **rows, int *n, struct arena *a);
 int store_patient_recalls(struct store_conn *c, int64_t org_id, int64_t id,
-			  struct store_recall_row **rows, int *n, struct arena *a);
+                          struct store_recall_row **rows, int *n, struct arena *a);
 /* Imports: find by the clinic's own reference, for idempotent re-runs. */
 int store_patient_by_ref(struct store_conn *c, int64_t org_id, const char *external_ref,
-			 int64_t *id);
+                         int64_t *id);
 
 /* sessions: the token's hash is stored, never the token. */
 enum store_session_kind { STORE_SESSION_STAFF = 0, STORE_SESSION_PATIENT = 1 };
@@ -221,22 +221,22 @@ struct store_session {
 	char *lang;
 };
 int store_session_create(struct store_conn *c, const unsigned char hash[32],
-			 enum store_session_kind kind, int64_t user_id, int64_t org_id,
-			 const char *csrf, int64_t now);
+                         enum store_session_kind kind, int64_t user_id, int64_t org_id,
+                         const char *csrf, int64_t now);
 /* STORE_NOTFOUND when missing or past idle/absolute limits (then it is deleted). */
 int store_session_get(struct store_conn *c, const unsigned char hash[32], int64_t now,
-		      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
-		      struct arena *a);
+                      int64_t idle_secs, int64_t absolute_secs, struct store_session *out,
+                      struct arena *a);
 int store_session_touch(struct store_conn *c, int64_t id, int64_t now);
 /* Remembers the language chosen in this session (NULL clears it). */
 int store_session_set_lang(struct store_conn *c, int64_t id, const char *lang);
 int store_session_delete(struct store_conn *c, const unsigned char hash[32]);
 int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs,
-			int64_t absolute_secs);
+                        int64_t absolute_secs);
 
 /* audit: actor_kind "staff", "patient", "system". */
 int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, int64_t actor_id,
-		const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
-		const char *detail);
+                const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
+                const char *detail);
 
 #endif
