@@ -89,6 +89,8 @@ int http_lang_switch(struct http_req *req, struct http_resp *resp)
 	if (lang != NULL && i18n_supported(lang)) {
 		http_set_cookie(req, resp, "lang", lang, LANG_COOKIE_AGE);
 		req->lang = i18n_pick(lang, NULL, NULL);
+		if (req->session != NULL && req->session->id > 0 && req->db != NULL)
+			store_session_set_lang(req->db, req->session->id, req->lang);
 	}
 	/* http_redirect() sends anything but a local path to "/". */
 	const char *back = http_form(req, "back");

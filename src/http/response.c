@@ -116,6 +116,8 @@ int http_render(struct http_req *req, struct http_resp *resp, int status, const 
 	if (v == NULL)
 		v = view_new(req->arena);
 	const char *lang = req->lang ? req->lang : "it";
+	if (req->csrf_token == NULL)
+		http_csrf_anonymous(req, resp); /* a signed-out page: its forms need a token */
 	view_set(v, "lang", lang);
 	view_set(v, "csrf", req->csrf_token ? req->csrf_token : "");
 	view_set_bool(v, "staff_signed_in",
@@ -176,8 +178,13 @@ void http_error(struct http_req *req, struct http_resp *resp, int status)
 	const char *title = i18n_tr(lang, st->title);
 	const char *message = i18n_tr(lang, st->message);
 	resp->location = NULL;
-	if (status == 503)
-		http_add_header(req, resp, "Retry-After", "5");
+	if (status == 503) {
+		int has = 0;
+		for (const struct http_kv *h = resp->headers; h != NULL; h = h->next)
+			has |= strcmp(h->name, "Retry-After") == 0;
+		if (!has)
+			http_add_header(req, resp, "Retry-After", "5");
+	}
 	struct view *v = view_new(req->arena);
 	view_set_int(v, "status", status);
 	view_set(v, "title", title);

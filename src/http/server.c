@@ -429,7 +429,7 @@ static void redirect_to_login(struct http_ctx *ctx, const char *login, int with_
 
 static int needs_db(const struct http_route *r)
 {
-	return r->handler != http_static;
+	return r == NULL || r->handler != http_static;
 }
 
 /* Runs the handler and answers; called again after a resumption. */
@@ -475,6 +475,21 @@ static enum MHD_Result process(struct http_ctx *ctx)
 	buf_init(&allow, 1024);
 	ctx->route = http_route_find(req->method, req->path, req->params, &req->nparams, &known,
 	                             &allow, req->arena);
+	/* The session, for pages and for error pages alike (a signed-in 404 keeps its layout). */
+	if (ctx->route == NULL || needs_db(ctx->route)) {
+		req->db = store_acquire(req->app->store);
+		load_session(ctx);
+	}
+	if (req->session != NULL && req->session->lang != NULL)
+		req->lang = i18n_pick(http_cookie(req, "lang"), req->session->lang,
+		                      http_header(req, "Accept-Language"));
+	if (req->session != NULL) {
+		req->csrf_token = http_csrf_for_session(req->session, req->arena);
+	} else {
+		const char *c = http_cookie(req, "csrf");
+		req->csrf_token = c != NULL && strlen(c) == 43 ? c : NULL;
+	}
+
 	if (ctx->route == NULL ||
 	    ((ctx->route->flags & HTTP_DEV) && strcmp(cfg->transport, "log") != 0)) {
 		int status = 404;
@@ -491,20 +506,6 @@ static enum MHD_Result process(struct http_ctx *ctx)
 
 	if (parse_body(ctx) < 0)
 		return send_error(ctx, 400);
-
-	if (needs_db(ctx->route)) {
-		req->db = store_acquire(req->app->store);
-		load_session(ctx);
-	}
-	if (req->session != NULL && req->session->lang != NULL)
-		req->lang = i18n_pick(http_cookie(req, "lang"), req->session->lang,
-		                      http_header(req, "Accept-Language"));
-	if (req->session != NULL) {
-		req->csrf_token = http_csrf_for_session(req->session, req->arena);
-	} else {
-		const char *c = http_cookie(req, "csrf");
-		req->csrf_token = c != NULL && strlen(c) == 43 ? c : NULL;
-	}
 
 	if ((req->flags & HTTP_STAFF) &&
 	    (req->session == NULL || req->session->kind != STORE_SESSION_STAFF)) {
@@ -631,14 +632,14 @@ int http_server_start(struct http_server **out, struct app *app)
 	pthread_cond_init(&s->idle, NULL);
 	if (http_pool_create(&s->pool, cfg->workers, cfg->workers * POOL_QUEUE_PER_WORKER) < 0)
 		goto fail;
-	s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s,
-	                             MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE,
-	                             (unsigned)cfg->threads, MHD_OPTION_URI_LOG_CALLBACK, uri_log,
-	                             s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-	                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
-	                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_SECS,
-	                             MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-	                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s, MHD_OPTION_END);
+	s->daemon = MHD_start_daemon(
+	    flags, (uint16_t)cfg->port, NULL, NULL, access_handler, s, MHD_OPTION_EXTERNAL_LOGGER,
+	    mhd_log, s, /* first, so every message goes through it */
+	    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY_LIMIT,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_SECS,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
 	if (s->daemon == NULL) {
 		log_error("http: cannot listen on %s port %d", cfg->listen, cfg->port);
 		goto fail;
