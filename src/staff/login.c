@@ -65,7 +65,6 @@ static int render_form(struct http_req *req, struct http_resp *resp, const char 
 {
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(req->lang, "Staff sign-in"));
-	view_set(v, "csrf", req->csrf_token);
 	view_set(v, "email", email);
 	if (error != NULL)
 		view_set(v, "error", i18n_tr(req->lang, error));

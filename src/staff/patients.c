@@ -187,17 +187,20 @@ static int render_list(struct http_req *req, struct http_resp *resp, const struc
 	struct store_patient_filter sf = {
 	    .q = f->q, .status = f->status_code, .after_id = 0, .limit = PAGE_SIZE};
 	int64_t total = 0;
-	if (store_patient_count(req->db, org, &sf, &total) != 0)
-		return -1;
-	sf.after_id = after;
 	struct store_patient *rows = NULL;
 	int n = 0, more = 0;
-	if (store_patient_list(req->db, org, &sf, &rows, &n, &more, a) != 0)
+	int e = store_patient_count(req->db, org, &sf, &total);
+	if (e == 0) {
+		sf.after_id = after;
+		e = store_patient_list(req->db, org, &sf, &rows, &n, &more, a);
+	}
+	if (e == STORE_INVALID) /* a search that is not valid UTF-8 matches nobody */
+		total = n = more = 0;
+	else if (e != 0)
 		return -1;
 
 	struct view *v = view_new(a);
 	view_set(v, "title", i18n_tr(req->lang, "Patients"));
-	view_set(v, "csrf", req->csrf_token);
 	view_set(v, "q", f->q);
 	view_set(v, "status", f->status);
 	view_set_int(v, "total", total);

@@ -155,7 +155,6 @@ static int render_form(struct http_req *req, struct http_resp *resp, const struc
 {
 	struct view *v = view_new(req->arena);
 	const char *lang = req->lang;
-	view_set(v, "csrf", req->csrf_token);
 	if (p != NULL) {
 		staff_patient_view(req, view_child(v, "patient"), p);
 		view_set(v, "title", i18n_tr(lang, "Edit patient"));
@@ -285,7 +284,6 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 
 	struct view *v = view_new(a);
 	view_setf(v, "title", "%s %s", p.given_name, p.family_name);
-	view_set(v, "csrf", req->csrf_token);
 	struct view *pv = view_child(v, "patient");
 	staff_patient_view(req, pv, &p);
 	view_setf(pv, "edit_href", "/staff/patients/%lld/edit", (long long)p.id);
