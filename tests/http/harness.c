@@ -200,12 +200,37 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
 	return buf_append(&c->head, p, size * n) == 0 ? size * n : 0;
 }
 
+/* Sets every option a request uses, back to the defaults for the ones some requests change:
+ * the handle is reused (cookies, connection) and never reset. */
+static void prepare(CURL *h, const char *url, struct collect *col)
+{
+	curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
+	curl_easy_setopt(h, CURLOPT_HTTPGET, 1L); /* last: the settings above imply POST */
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, col);
+	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, col);
+}
+
 struct h_client *h_client(void)
 {
 	must(nclients < MAX_CLIENTS, "too many clients");
 	struct h_client *c = xcalloc(1, sizeof(*c));
 	c->curl = curl_easy_init();
 	must(c->curl != NULL, "curl_easy_init");
+	/* The cookie engine, in memory, once: the handle is never reset (a reset turns the
+	 * engine off and each new setting queues a file name that leaks). */
+	curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, "");
 	clients[nclients++] = c;
 	return c;
 }
@@ -242,16 +267,7 @@ long h_request(struct h_client *c, const char *method, const char *path, const c
 	buf_init(&col.head, 0);
 	snprintf(url, sizeof(url), "%s%s", H.base, path);
 	CURL *h = c->curl;
-	curl_easy_reset(h); /* keeps the cookies and the connection */
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
-	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &col);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &col);
+	prepare(h, url, &col);
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "GET") != 0) {
@@ -273,6 +289,7 @@ long h_request(struct h_client *c, const char *method, const char *path, const c
 	CURLcode cc = curl_easy_perform(h);
 	if (cc == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
 	curl_slist_free_all(hl);
 	r->len = col.body.len;
 	r->body = buf_steal(&col.body);
@@ -326,7 +343,7 @@ long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ..
 	buf_init(&col.head, 0);
 	snprintf(url, sizeof(url), "%s%s", H.base, path);
 	CURL *h = c->curl;
-	curl_easy_reset(h);
+	prepare(h, url, &col);
 	curl_mime *mime = curl_mime_init(h);
 	va_start(ap, r);
 	for (;;) {
@@ -339,17 +356,10 @@ long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ..
 		curl_mime_data(part, value ? value : "", CURL_ZERO_TERMINATED);
 	}
 	va_end(ap);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &col);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &col);
 	if (curl_easy_perform(h) == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_setopt(h, CURLOPT_MIMEPOST, NULL);
 	curl_mime_free(mime);
 	r->len = col.body.len;
 	r->body = buf_steal(&col.body);
@@ -453,8 +463,6 @@ const char *h_cookie(struct h_client *c, const char *name)
 void h_set_cookie(struct h_client *c, const char *name, const char *value)
 {
 	char line[512];
-	/* Make sure the cookie engine is on before adding to it. */
-	curl_easy_setopt(c->curl, CURLOPT_COOKIEFILE, "");
 	snprintf(line, sizeof(line), "127.0.0.1\tFALSE\t/\tFALSE\t0\t%s\t%s", name, value);
 	curl_easy_setopt(c->curl, CURLOPT_COOKIELIST, line);
 }
