@@ -319,3 +319,34 @@ Test(store_patients, org_and_portal_get)
 	cr_assert_eq(store_audit(fx_conn, 0, "system", 0, "migrate", NULL, 0, NULL, NULL), 0);
 	cr_assert_eq(store_audit(fx_conn, 0, "robot", 0, "x", NULL, 0, NULL, NULL), STORE_CONFLICT);
 }
+
+Test(store_patients, common_prefix_takes_the_walk_and_agrees)
+{
+	/* Past the probe cap (1000) the list walks the organisation in id order instead. */
+	cr_assert_eq(store_begin(fx_conn), 0);
+	for (int i = 0; i < 1100; i++)
+		add(ORG_A, i % 2 ? "Walter" : "Anna", i % 3 ? "Walker" : "Wallace", NULL, NULL);
+	int64_t odd = add(ORG_A, "Zed", "Zulu", NULL, NULL);
+	cr_assert_eq(store_commit(fx_conn), 0);
+	struct store_patient *rows = NULL;
+	int more = 0, total = 0;
+	int64_t after = 0;
+	do {
+		int n = list(ORG_A, "wal", -1, after, 500, &rows, &more);
+		for (int i = 0; i < n; i++)
+			cr_assert_neq(rows[i].id, odd);
+		total += n;
+		after = rows[n - 1].id;
+	} while (more);
+	cr_assert_eq(total, 1100);
+	int64_t count = 0;
+	struct store_patient_filter f = {.q = "wal", .status = STORE_PS_NONE, .limit = 50};
+	cr_assert_eq(store_patient_count(fx_conn, ORG_A, &f, &count), 0);
+	cr_assert_eq(count, 1100);
+	f.q = "walker w";
+	cr_assert_eq(store_patient_count(fx_conn, ORG_A, &f, &count), 0);
+	cr_assert_eq(count, 367, "family first, then given");
+	f.q = "walter wal";
+	cr_assert_eq(store_patient_count(fx_conn, ORG_A, &f, &count), 0);
+	cr_assert_eq(count, 550);
+}
