@@ -32,6 +32,7 @@ struct http_ctx {
 	int answered;         /* a response was queued */
 	int status;           /* for the access log */
 	uint64_t bytes;       /* body bytes sent, for the access log */
+	uint64_t discarded;   /* request body bytes dropped after passing max_body */
 	const char *log_path; /* path as the access log may print it */
 };
 

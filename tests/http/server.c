@@ -12,7 +12,11 @@
 
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -118,6 +122,15 @@ Test(server, oversized_body_413)
 	    413);
 	h_resp_free(&r);
 	free(big);
+	/* Far past the limit without Content-Length: dropped (413 or a hang-up), never stored. */
+	size_t huge_n = (size_t)H.cfg.max_body * 6;
+	char *huge = calloc(1, huge_n);
+	memset(huge, 'b', huge_n);
+	long st = h_request(c, "POST", "/lang", "application/x-www-form-urlencoded", huge, huge_n,
+	                    chunked, &r);
+	cr_assert(st == 413 || st == 0, "status %ld", st);
+	h_resp_free(&r);
+	free(huge);
 	/* The server is still fine. */
 	cr_assert_eq(h_get(h_client(), "/healthz", &r), 200);
 	h_resp_free(&r);
@@ -467,4 +480,43 @@ Test(server, token_route_log_path)
 	cr_assert_str_eq(line.data, "GET /i/\xe2\x80\xa6 200 3ms 512b");
 	buf_free(&line);
 	arena_free(a);
+}
+
+/* Sends raw bytes on a new connection and returns the first line of the answer (static). */
+static const char *raw_request(const char *bytes)
+{
+	static char line[256];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {0};
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)H.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	struct timeval tv = {5, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	cr_assert_eq(write(fd, bytes, strlen(bytes)), (ssize_t)strlen(bytes));
+	char buf[4096];
+	ssize_t n, len = 0;
+	while ((n = read(fd, buf + len, sizeof(buf) - 1 - (size_t)len)) > 0)
+		len += n;
+	buf[len] = '\0';
+	close(fd);
+	char *eol = strstr(buf, "\r\n");
+	snprintf(line, sizeof(line), "%.*s", eol ? (int)(eol - buf) : (int)len, buf);
+	return line;
+}
+
+Test(server, malformed_requests_leave_it_running)
+{
+	raw_request("GET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n"); /* no Host */
+	raw_request(
+	    "GET /healthz HTTP/1.1\r\nHost: x\r\nno colon here\r\nConnection: close\r\n\r\n");
+	cr_assert_str_eq(
+	    raw_request("POST /lang HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n"),
+	    "HTTP/1.1 400 Bad Request");
+	raw_request("GARBAGE\r\n\r\n");
+	cr_assert_str_eq(raw_request("GET /healthz HTTP/1.0\r\n\r\n"), "HTTP/1.1 200 OK");
+	struct h_resp r;
+	cr_assert_eq(h_get(h_client(), "/healthz", &r), 200);
+	h_resp_free(&r);
 }
