@@ -47,16 +47,16 @@ struct http_req {
 	int nparams;
 	struct http_kv *query, *form, *cookies;
 	struct http_file *files;
-	struct store_conn *db;          /* taken for this request */
-	struct store_session *session;  /* NULL when signed out */
-	const char *lang;               /* "it" or "en" for this request */
-	const char *csrf_token;         /* the value forms must carry in field "csrf" */
-	unsigned flags;                 /* the matched route's flags */
-	int resumed;                    /* 1 when called again after http_blocking() */
-	void *cont;                     /* the handler's own state across a suspension */
-	void *internal;                 /* the server's, not the handler's */
-	struct http_kv *headers;        /* request headers; use http_header() (case-insensitive) */
-	const char *body;               /* the raw body (NUL-terminated, arena), e.g. for JSON */
+	struct store_conn *db;         /* taken for this request */
+	struct store_session *session; /* NULL when signed out */
+	const char *lang;              /* "it" or "en" for this request */
+	const char *csrf_token;        /* the value forms must carry in field "csrf" */
+	unsigned flags;                /* the matched route's flags */
+	int resumed;                   /* 1 when called again after http_blocking() */
+	void *cont;                    /* the handler's own state across a suspension */
+	void *internal;                /* the server's, not the handler's */
+	struct http_kv *headers;       /* request headers; use http_header() (case-insensitive) */
+	const char *body;              /* the raw body (NUL-terminated, arena), e.g. for JSON */
 	size_t body_len;
 };
 
@@ -102,7 +102,7 @@ void http_server_stop(struct http_server *s);
 
 /* Matches path against pattern; fills params (max 4). 1 on match, 0 otherwise. */
 int http_match(const char *pattern, const char *path, const char **params, int *nparams,
-	       struct arena *a);
+               struct arena *a);
 
 /* --- request helpers ---------------------------------------------------- */
 
@@ -121,24 +121,24 @@ int http_parse_cookies(const char *s, struct http_kv **out, struct arena *a);
 /* --- response helpers --------------------------------------------------- */
 
 void http_add_header(struct http_req *req, struct http_resp *resp, const char *name,
-		     const char *value);
+                     const char *value);
 /* HttpOnly; SameSite=Lax; Path=/; Secure when configured. max_age < 0 deletes. */
 void http_set_cookie(struct http_req *req, struct http_resp *resp, const char *name,
-		     const char *value, int64_t max_age);
+                     const char *value, int64_t max_age);
 /* 303 See Other to a local path (must start with "/" and not "//"). */
 void http_redirect(struct http_resp *resp, const char *location);
 /* Renders web/templates/<name> inside the layout, with lang, csrf and the signed-in user
  * added to the view. Returns 0, or negative (then the caller answers 500). */
 int http_render(struct http_req *req, struct http_resp *resp, int status, const char *name,
-		struct view *v);
+                struct view *v);
 /* A clean error page for 400/403/404/405/413/500/503. */
 void http_error(struct http_req *req, struct http_resp *resp, int status);
 
 /* --- sessions ----------------------------------------------------------- */
 
 /* Starts a fresh session (a new random token; any previous one is deleted). */
-int http_session_start(struct http_req *req, struct http_resp *resp,
-		       enum store_session_kind kind, int64_t user_id, int64_t org_id);
+int http_session_start(struct http_req *req, struct http_resp *resp, enum store_session_kind kind,
+                       int64_t user_id, int64_t org_id);
 void http_session_end(struct http_req *req, struct http_resp *resp);
 
 /* --- blocking work ------------------------------------------------------ */
