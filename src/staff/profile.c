@@ -35,7 +35,7 @@ static const struct field_def {
 } form_fields[] = {
     {"given_name", N_("Given name"), "text", NULL, 1},
     {"family_name", N_("Family name"), "text", NULL, 1},
-    {"birth_date", N_("Birth date"), "date", N_("Written YYYY-MM-DD, for example 1980-12-31."), 0},
+    {"birth_date", N_("Birth date"), "text", N_("Day/month/year, for example 31/12/1980."), 0},
     {"mobile", N_("Mobile"), "tel", N_("With the country code, for example +39 333 123 4567."), 0},
     {"email", N_("E-mail"), "email", NULL, 0},
     {"lang", N_("Language for messages"), NULL, NULL, 1},
@@ -64,7 +64,7 @@ static int field_index(const char *name)
 	return -1;
 }
 
-static void form_from_patient(struct form_state *fs, const struct store_patient *p)
+static void form_from_patient(struct form_state *fs, const struct store_patient *p, struct arena *a)
 {
 	memset(fs, 0, sizeof(*fs));
 	const char *vals[] = {p->given_name, p->family_name, p->birth_date,  p->mobile,
@@ -72,6 +72,7 @@ static void form_from_patient(struct form_state *fs, const struct store_patient 
 	_Static_assert(ARRAY_LEN(vals) == ARRAY_LEN(form_fields), "one value per field");
 	for (size_t i = 0; i < ARRAY_LEN(form_fields); i++)
 		fs->value[i] = vals[i] != NULL ? vals[i] : "";
+	fs->value[field_index("birth_date")] = staff_date(p->birth_date, a);
 }
 
 static void form_from_request(struct form_state *fs, const struct http_req *req)
@@ -116,6 +117,33 @@ static const char *check_external_ref(const char *s, struct arena *a, const char
 	return arena_strndup(a, s, n);
 }
 
+/* A birth date typed the way clinics write it, D/M/YYYY (also with "." or "-"), as
+ * YYYY-MM-DD in the arena; anything else is returned as it is, for the validator. */
+static const char *iso_date(const char *s, struct arena *a)
+{
+	unsigned d = 0, m = 0, y = 0;
+	const char *p = s;
+	while (*p == ' ')
+		p++;
+	int nd = 0, nm = 0, ny = 0;
+	for (; *p >= '0' && *p <= '9' && nd < 2; p++, nd++)
+		d = d * 10 + (unsigned)(*p - '0');
+	if (nd == 0 || (*p != '/' && *p != '.' && *p != '-'))
+		return s;
+	char sep = *p++;
+	for (; *p >= '0' && *p <= '9' && nm < 2; p++, nm++)
+		m = m * 10 + (unsigned)(*p - '0');
+	if (nm == 0 || *p++ != sep)
+		return s;
+	for (; *p >= '0' && *p <= '9' && ny < 4; p++, ny++)
+		y = y * 10 + (unsigned)(*p - '0');
+	while (*p == ' ')
+		p++;
+	if (ny != 4 || *p != '\0')
+		return s;
+	return arena_printf(a, "%04u-%02u-%02u", y, m, d);
+}
+
 /* Validates the posted form into p (normalised values in the arena). 0 when valid;
  * otherwise -1 with fs holding the errors. */
 static int form_validate(struct http_req *req, struct form_state *fs, struct store_patient *p)
@@ -123,15 +151,21 @@ static int form_validate(struct http_req *req, struct form_state *fs, struct sto
 	struct validate_patient vp = {
 	    .given_name = fs->value[field_index("given_name")],
 	    .family_name = fs->value[field_index("family_name")],
-	    .birth_date = fs->value[field_index("birth_date")],
+	    .birth_date = iso_date(fs->value[field_index("birth_date")], req->arena),
 	    .mobile = fs->value[field_index("mobile")],
 	    .email = fs->value[field_index("email")],
 	    .lang = fs->value[field_index("lang")],
 	};
 	struct validate_result res;
 	if (validate_patient(&vp, now_utc(), req->arena, &res) != 0)
-		for (int i = 0; i < res.n; i++)
-			form_error(fs, res.err[i].field, res.err[i].msg);
+		for (int i = 0; i < res.n; i++) {
+			const char *msg = res.err[i].msg;
+			/* the form takes 31/12/1980 too: do not ask for YYYY-MM-DD only */
+			if (strcmp(res.err[i].field, "birth_date") == 0 &&
+			    strcmp(msg, "Birth date must be a real date written YYYY-MM-DD.") == 0)
+				msg = N_("Birth date must be a real date, for example 31/12/1980.");
+			form_error(fs, res.err[i].field, msg);
+		}
 	const char *why;
 	const char *ref =
 	    check_external_ref(fs->value[field_index("external_ref")], req->arena, &why);
@@ -364,7 +398,7 @@ int staff_patient_edit(struct http_req *req, struct http_resp *resp)
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
 	struct form_state fs;
-	form_from_patient(&fs, &p);
+	form_from_patient(&fs, &p, req->arena);
 	return render_form(req, resp, &p, &fs);
 }
 

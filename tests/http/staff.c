@@ -485,6 +485,13 @@ Test(staff, add_with_errors_shows_them_and_stores_nothing)
 	cr_assert(has(&r, "value=\"Anna\""), "values are kept");
 	cr_assert(has(&r, "value=\"not-an-email\""));
 	h_resp_free(&r);
+	cr_assert_eq(h_post_form(c, "/staff/patients/new", &r, "csrf", h_client_csrf(c),
+	                         "given_name", "Anna", "family_name", "Verdi", "birth_date",
+	                         "31/02/1980", "lang", "it", NULL),
+	             200);
+	cr_assert(has(&r, "Birth date must be a real date, for example 31/12/1980."));
+	cr_assert(has(&r, "value=\"31/02/1980\""));
+	h_resp_free(&r);
 	cr_assert_eq(count_patients(0), 0);
 }
 
@@ -524,7 +531,7 @@ Test(staff, edit_keeps_values_on_error_and_saves)
 	snprintf(path, sizeof(path), "/staff/patients/%lld/edit", (long long)id);
 	cr_assert_eq(h_get(c, path, &r), 200);
 	cr_assert(has(&r, "value=\"Verdi\""));
-	cr_assert(has(&r, "value=\"1980-01-02\""));
+	cr_assert(has(&r, "value=\"02/01/1980\""), "the birth date as clinics write it");
 	h_resp_free(&r);
 	cr_assert_eq(h_post_form(c, path, &r, "csrf", h_client_csrf(c), "given_name", "Annalisa",
 	                         "family_name", "Verdi-Neri", "birth_date", "1980-01-02", "mobile",
@@ -544,7 +551,7 @@ Test(staff, edit_keeps_values_on_error_and_saves)
 	store_release(db);
 
 	cr_assert_eq(h_post_form(c, path, &r, "csrf", h_client_csrf(c), "given_name", "Annalisa",
-	                         "family_name", "Verdi-Neri", "birth_date", "1980-01-02", "mobile",
+	                         "family_name", "Verdi-Neri", "birth_date", "3/1/1980", "mobile",
 	                         "", "email", "", "lang", "it", NULL),
 	             303);
 	char profile[64];
@@ -555,6 +562,7 @@ Test(staff, edit_keeps_values_on_error_and_saves)
 	cr_assert_eq(store_patient_get(db, H.org[0].org_id, id, &p, a), 0);
 	cr_assert_str_eq(p.given_name, "Annalisa");
 	cr_assert_str_eq(p.family_name, "Verdi-Neri");
+	cr_assert_str_eq(p.birth_date, "1980-01-03", "D/M/YYYY is stored as YYYY-MM-DD");
 	store_release(db);
 	arena_free(a);
 }
