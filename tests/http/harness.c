@@ -469,9 +469,14 @@ void h_set_cookie(struct h_client *c, const char *name, const char *value)
 
 void h_staff_signin(struct h_client *c, int org)
 {
+	must(org >= 0 && org < H_ORGS, "org index");
+	h_signin(c, STORE_SESSION_STAFF, H.org[org].staff_id, H.org[org].org_id);
+}
+
+void h_signin(struct h_client *c, enum store_session_kind kind, int64_t user_id, int64_t org_id)
+{
 	unsigned char raw[HTTP_SID_BYTES], hash[32], secret[32];
 	char sid[64], secret_hex[65];
-	must(org >= 0 && org < H_ORGS, "org index");
 	randombytes_buf(raw, sizeof(raw));
 	randombytes_buf(secret, sizeof(secret));
 	sodium_bin2base64(sid, sizeof(sid), raw, sizeof(raw),
@@ -479,8 +484,7 @@ void h_staff_signin(struct h_client *c, int org)
 	sodium_bin2hex(secret_hex, sizeof(secret_hex), secret, sizeof(secret));
 	must(http_sid_hash(sid, hash) == 0, "sid hash");
 	struct store_conn *db = store_acquire(H.store);
-	int err = store_session_create(db, hash, STORE_SESSION_STAFF, H.org[org].staff_id,
-	                               H.org[org].org_id, secret_hex, now_utc());
+	int err = store_session_create(db, hash, kind, user_id, org_id, secret_hex, now_utc());
 	store_release(db);
 	must(err == 0, "store_session_create");
 	h_set_cookie(c, "sid", sid);

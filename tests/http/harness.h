@@ -139,6 +139,9 @@ void h_set_cookie(struct h_client *c, const char *name, const char *value);
 /* Signs the client in as the staff user of org (0 or 1) by creating a session in the store
  * and putting its "sid" cookie in the jar: quick, no password hashing. */
 void h_staff_signin(struct h_client *c, int org);
+/* Same for any session: kind STORE_SESSION_PATIENT with a patient id and the portal's
+ * customer organisation signs a patient in. */
+void h_signin(struct h_client *c, enum store_session_kind kind, int64_t user_id, int64_t org_id);
 /* Signs in through the real pages: GET /staff/login, POST email, password and csrf.
  * Returns the status of the POST (303 on success). */
 long h_staff_login(struct h_client *c, const char *email, const char *password);
