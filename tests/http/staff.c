@@ -56,6 +56,18 @@ static struct h_client *client_en(void)
 	return c;
 }
 
+/* How many audit events called action were recorded. */
+static int64_t audits(const char *action)
+{
+	struct store_conn *db = h_db();
+	int64_t n = -1;
+	int err =
+	    store_scalar(db, &n, "SELECT COUNT(*) FROM audit_events WHERE action = ?", "t", action);
+	store_release(db);
+	cr_assert_eq(err, 0);
+	return n;
+}
+
 static int has(const struct h_resp *r, const char *s)
 {
 	return r->body != NULL && strstr(r->body, s) != NULL;
@@ -134,6 +146,9 @@ Test(staff, wrong_password_refused_then_locked)
 	cr_assert_null(h_cookie(c, "sid"));
 	h_resp_free(&r);
 
+	cr_assert_eq(audits("staff.login_failed"), 6);
+	cr_assert_eq(audits("staff.login"), 0);
+
 	/* the other organisation's user is not affected */
 	struct h_client *d = client_en();
 	cr_assert_eq(h_staff_login(d, H.org[1].staff_email, H_STAFF_PASSWORD), 303);
@@ -173,6 +188,7 @@ Test(staff, right_password_signs_in_with_a_new_session)
 	const char *after = h_cookie(c, "sid");
 	cr_assert_not_null(after);
 	cr_assert_str_neq(after, before, "the session id changes at sign-in");
+	cr_assert_eq(audits("staff.login"), 1);
 	cr_assert_eq(h_get(c, "/staff/patients", &r), 200);
 	h_resp_free(&r);
 	cr_assert_eq(h_get(c, "/staff", &r), 303);
@@ -519,6 +535,7 @@ Test(staff, add_valid_redirects_to_profile)
 	free(where);
 	cr_assert_eq(count_patients(0), 1);
 	cr_assert_eq(count_patients(1), 0);
+	cr_assert_eq(audits("patient.create"), 1);
 }
 
 Test(staff, edit_keeps_values_on_error_and_saves)
@@ -563,6 +580,7 @@ Test(staff, edit_keeps_values_on_error_and_saves)
 	cr_assert_str_eq(p.given_name, "Annalisa");
 	cr_assert_str_eq(p.family_name, "Verdi-Neri");
 	cr_assert_str_eq(p.birth_date, "1980-01-03", "D/M/YYYY is stored as YYYY-MM-DD");
+	cr_assert_eq(audits("patient.update"), 1);
 	store_release(db);
 	arena_free(a);
 }
