@@ -37,7 +37,7 @@ static const struct field_def {
     {"family_name", N_("Family name"), "text", NULL, 1},
     {"birth_date", N_("Birth date"), "text", N_("Day/month/year, for example 31/12/1980."), 0},
     {"mobile", N_("Mobile"), "tel",
-     N_("For example 333 123 4567; a foreign number with its country code (+44 …)."), 0},
+     N_("For example 333 123 4567; a foreign number with its country code, such as +44."), 0},
     {"email", N_("E-mail"), "email", NULL, 0},
     {"lang", N_("Language for messages"), NULL, NULL, 1},
     {"external_ref", N_("Reference in your own system"), "text", NULL, 0},
