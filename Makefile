@@ -2,7 +2,7 @@
 # Every source under src/ is picked up by wildcard: add a file, it is built.
 
 CC       ?= cc
-PKGS     := libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson
+PKGS     := libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq
 VERSION  := 0.1.0
 B        ?= build
 

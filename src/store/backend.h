@@ -1,6 +1,6 @@
 /*
  * store/backend: the seam between the neutral store API (store.c, migrate.c
- * and the domain files) and one database engine (sqlite.c; pg.c later).
+ * and the domain files) and one database engine (sqlite.c, pg.c).
  *
  * Every backend fills one `struct store_backend` table and lays out its own
  * store, connection and statement structs with the neutral headers below as
@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 struct store_backend {
-	const char *name; /* "sqlite": also the migrations folder name */
+	const char *name; /* "sqlite", "pg": also the migrations folder name */
 	/* target is the URL without its scheme; pool is already checked (1..64). */
 	int (*open)(struct store **out, const char *target, int pool);
 	void (*free)(struct store *st);
@@ -56,6 +56,7 @@ struct store_stmt {
 };
 
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_pg_backend;
 
 /* migrate.c: applies the embedded migrations of st's backend. */
 int store_migrate_conn(struct store_conn *c, int *applied);

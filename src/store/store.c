@@ -3,7 +3,7 @@
  * dispatches the statement API through its table (backend.h), and builds the
  * conveniences (exec, scalar, insert, col_dup) once for every backend.
  * It must never contain engine-specific SQL or calls: those live in sqlite.c
- * (and pg.c).
+ * and pg.c.
  */
 #include "store/backend.h"
 #include "store/store.h"
@@ -41,8 +41,8 @@ static const struct {
 	const struct store_backend *be; /* NULL: known but not built in */
 } schemes[] = {
     {"sqlite:", &store_sqlite_backend},
-    {"postgresql://", NULL},
-    {"postgres://", NULL},
+    {"postgresql://", &store_pg_backend},
+    {"postgres://", &store_pg_backend},
 };
 
 int store_open(struct store **out, const char *url, int pool)
@@ -276,6 +276,9 @@ int store_insert(struct store_conn *c, int64_t *id, const char *sql, const char 
 		/* Finish the statement so the write is complete before we return. */
 		while ((rc = s->be->step(s)) == 1)
 			;
+	} else if (rc == 0 && s->be->changes(s) == 0) {
+		/* INSERT ... ON CONFLICT DO NOTHING RETURNING id that did nothing. */
+		rc = STORE_CONFLICT;
 	} else if (rc == 0) {
 		log_error("store_insert: statement returned no id (missing RETURNING?)");
 		rc = STORE_ERR;

@@ -1,7 +1,13 @@
 /*
- * Shared fixture for the store tests: a fresh SQLite file in its own
- * temporary directory, migrated, with one portal and two customer
- * organisations (ORG_A, ORG_B) so tenant isolation can be checked.
+ * Shared fixture for the store tests: a fresh database, migrated, with one
+ * portal and two customer organisations (ORG_A, ORG_B) so tenant isolation
+ * can be checked.
+ *
+ * The backend is chosen by the environment: with INVITO_TEST_PG set (a
+ * postgresql:// URL to a server where we may create databases, as
+ * scripts/pg-test.sh exports) every test gets its own new PostgreSQL database,
+ * dropped at teardown; otherwise an SQLite file in its own temporary
+ * directory. fx_url is what store_open() takes in either case.
  */
 #ifndef INVITO_TEST_STORE_FIXTURE_H
 #define INVITO_TEST_STORE_FIXTURE_H
@@ -10,29 +16,75 @@
 #include "store/store.h"
 
 #include <criterion/criterion.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define FX_UNUSED __attribute__((unused))
 static char fx_dir[64];
 static char fx_path[128];
+static FX_UNUSED char fx_url[512]; /* the test database: fx_path or a postgresql:// URL */
+static char fx_pgdb[64];           /* the PostgreSQL database of this test, "" if none */
+static unsigned fx_pgseq;
 static FX_UNUSED struct store *fx_store;
 static FX_UNUSED struct store_conn *fx_conn;
 static FX_UNUSED struct arena *fx_arena;
 static FX_UNUSED int64_t ORG_A, ORG_B, PORTAL;
 
+static inline const char *fx_pg(void)
+{
+	const char *u = getenv("INVITO_TEST_PG");
+	return u != NULL && *u != '\0' ? u : NULL;
+}
+
+/* Runs one command on the server's maintenance connection (INVITO_TEST_PG). */
+static inline void fx_pg_admin(const char *sql)
+{
+	PGconn *pg = PQconnectdb(fx_pg());
+	cr_assert_eq(PQstatus(pg), CONNECTION_OK, "%s", PQerrorMessage(pg));
+	PGresult *res = PQexec(pg, sql);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s: %s", sql,
+	             PQresultErrorMessage(res));
+	PQclear(res);
+	PQfinish(pg);
+}
+
+/*
+ * A new, empty database: on PostgreSQL "invito_t<pid>_<n>" (tests run in their
+ * own processes), its URL the maintenance URL with the database name replaced;
+ * on SQLite a file in a new temporary directory. Sets fx_url.
+ */
 static inline void fx_paths(void)
 {
-	snprintf(fx_dir, sizeof(fx_dir), "/tmp/invito-store-XXXXXX");
-	cr_assert_not_null(mkdtemp(fx_dir));
-	snprintf(fx_path, sizeof(fx_path), "%s/t.db", fx_dir);
+	const char *pg = fx_pg();
+	if (pg == NULL) {
+		snprintf(fx_dir, sizeof(fx_dir), "/tmp/invito-store-XXXXXX");
+		cr_assert_not_null(mkdtemp(fx_dir));
+		snprintf(fx_path, sizeof(fx_path), "%s/t.db", fx_dir);
+		snprintf(fx_url, sizeof(fx_url), "%s", fx_path);
+		return;
+	}
+	snprintf(fx_pgdb, sizeof(fx_pgdb), "invito_t%ld_%u", (long)getpid(), fx_pgseq++);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", fx_pgdb);
+	fx_pg_admin(sql);
+	const char *hier = strstr(pg, "://");
+	cr_assert_not_null(hier, "INVITO_TEST_PG must be a postgresql:// URL");
+	const char *slash = strchr(hier + 3, '/');
+	const char *query = strchr(hier + 3, '?');
+	size_t host_end = slash != NULL && (query == NULL || slash < query)
+	                      ? (size_t)(slash - pg)
+	                      : (query != NULL ? (size_t)(query - pg) : strlen(pg));
+	snprintf(fx_url, sizeof(fx_url), "%.*s/%s%s", (int)host_end, pg, fx_pgdb,
+	         query != NULL ? query : "");
 }
 
 static inline void fx_setup(void)
 {
 	fx_paths();
-	cr_assert_eq(store_open(&fx_store, fx_path, 4), 0);
+	cr_assert_eq(store_open(&fx_store, fx_url, 4), 0);
 	fx_conn = store_acquire(fx_store);
 	fx_arena = arena_create();
 	cr_assert_eq(store_insert(fx_conn, &PORTAL,
@@ -51,8 +103,16 @@ static inline void fx_setup(void)
 	             0);
 }
 
+/* Removes what fx_paths() created; every store on it must be closed. */
 static inline void fx_remove_files(void)
 {
+	if (fx_pgdb[0] != '\0') {
+		char sql[128];
+		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", fx_pgdb);
+		fx_pg_admin(sql);
+		fx_pgdb[0] = '\0';
+		return;
+	}
 	const char *sfx[] = {"", "-wal", "-shm"};
 	char p[160];
 	for (size_t i = 0; i < 3; i++) {

@@ -1,25 +1,45 @@
-/* Tests for src/store/migrate.c: embedded migrations apply once and are recorded. */
+/* Tests for src/store/migrate.c: embedded migrations apply once and are recorded, on each backend.
+ */
 #include "fixture.h"
 
 #include "lib/embed.h"
 
 #include <string.h>
 
-static int count_sqlite_migrations(void)
+static int count_migrations(const char *backend)
 {
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "src/store/migrations/%s/", backend);
 	int n = 0;
 	for (size_t i = 0; i < embed_count; i++)
-		if (strncmp(embed_files[i].path, "src/store/migrations/sqlite/", 28) == 0)
+		if (strncmp(embed_files[i].path, prefix, strlen(prefix)) == 0)
 			n++;
 	return n;
+}
+
+Test(store_migrate, same_versions_on_every_backend)
+{
+	/* The numbers and names must match file for file: NNN_name.sql in sqlite/ and pg/. */
+	const char *sq = "src/store/migrations/sqlite/", *pg = "src/store/migrations/pg/";
+	cr_assert_eq(count_migrations("sqlite"), count_migrations("pg"));
+	for (size_t i = 0; i < embed_count; i++) {
+		if (strncmp(embed_files[i].path, sq, strlen(sq)) != 0)
+			continue;
+		char twin[256];
+		snprintf(twin, sizeof(twin), "%s%s", pg, embed_files[i].path + strlen(sq));
+		int found = 0;
+		for (size_t j = 0; j < embed_count; j++)
+			found |= strcmp(embed_files[j].path, twin) == 0;
+		cr_assert(found, "%s has no twin %s", embed_files[i].path, twin);
+	}
 }
 
 Test(store_migrate, apply_then_idempotent)
 {
 	fx_paths();
 	struct store *st = NULL;
-	cr_assert_eq(store_open(&st, fx_path, 2), 0);
-	int n = count_sqlite_migrations();
+	cr_assert_eq(store_open(&st, fx_url, 2), 0);
+	int n = count_migrations(store_backend_name(st));
 	cr_assert_gt(n, 0);
 	cr_assert_eq(store_last_applied(st), n);
 	int v = store_schema_version(st);
@@ -30,9 +50,12 @@ Test(store_migrate, apply_then_idempotent)
 	cr_assert_eq(store_schema_version(st), v);
 	store_free(st);
 
-	/* "sqlite:" URL, reopened: nothing left to apply, and the record is intact. */
-	char url[160];
-	snprintf(url, sizeof(url), "sqlite:%s", fx_path);
+	/* Reopened ("sqlite:" URL on SQLite): nothing left to apply, and the record is intact. */
+	char url[600];
+	if (fx_pg())
+		snprintf(url, sizeof(url), "%s", fx_url);
+	else
+		snprintf(url, sizeof(url), "sqlite:%s", fx_path);
 	cr_assert_eq(store_open(&st, url, 1), 0);
 	cr_assert_eq(store_last_applied(st), 0);
 	struct store_conn *c = store_acquire(st);
@@ -53,8 +76,12 @@ Test(store_migrate, apply_then_idempotent)
 	                        "sessions",    "login_throttle", "audit_events"};
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
 		cr_assert_eq(store_scalar(c, &rows,
-		                          "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
-		                          "AND name = ?",
+		                          fx_pg()
+		                              ? "SELECT COUNT(*) FROM information_schema.tables "
+		                                "WHERE table_schema = current_schema() "
+		                                "AND table_name = ?"
+		                              : "SELECT COUNT(*) FROM sqlite_master WHERE "
+		                                "type = 'table' AND name = ?",
 		                          "t", tables[i]),
 		             0);
 		cr_assert_eq(rows, 1, "table %s", tables[i]);
