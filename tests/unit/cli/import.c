@@ -246,12 +246,12 @@ Test(import, many_rows_span_batches)
 	FILE *f = fopen(path, "w");
 	cr_assert_not_null(f);
 	fprintf(f, "external_ref,given_name,family_name\n");
-	for (int i = 0; i < 2500; i++)
+	for (int i = 0; i < IMPORT_BATCH + 1500; i++)
 		fprintf(f, "%d,Nome%d,Cognome\n", i, i);
 	fclose(f);
 	struct import_report rep;
 	cr_assert_eq(import_patients_csv(st, org, path, &rep, errs), 0, "%s", errors());
-	cr_expect_eq(rep.imported, 2500);
-	cr_expect_eq(rep.lines, 2501);
-	cr_expect_eq(count("1 = 1"), 2500);
+	cr_expect_eq(rep.imported, IMPORT_BATCH + 1500);
+	cr_expect_eq(rep.lines, IMPORT_BATCH + 1501);
+	cr_expect_eq(count("1 = 1"), IMPORT_BATCH + 1500);
 }
