@@ -21,5 +21,11 @@ int staff_patient_create(struct http_req *req, struct http_resp *resp);
 int staff_patient_show(struct http_req *req, struct http_resp *resp);
 int staff_patient_edit(struct http_req *req, struct http_resp *resp);
 int staff_patient_update(struct http_req *req, struct http_resp *resp);
+/* Bulk invite, after the confirmation page the Actions menu shows. */
+int staff_bulk_invite(struct http_req *req, struct http_resp *resp);
+/* Profile buttons: "Invite to patient portal" / "Reset password", and "Revoke". */
+int staff_patient_invite(struct http_req *req, struct http_resp *resp);
+int staff_patient_reset(struct http_req *req, struct http_resp *resp);
+int staff_invitation_revoke(struct http_req *req, struct http_resp *resp);
 
 #endif

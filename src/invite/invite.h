@@ -1,0 +1,128 @@
+/*
+ * invite: invitations, accounts, sign-in and password resets, the heart of
+ * invito (DESIGN.md §2 "Invitation rules").
+ *
+ * Links are 128-bit random, base64url (22 characters), and only their
+ * BLAKE2b-256 hash is stored. An invitation and its outbox message are written
+ * in one transaction. Acceptance is a conditional update (state='pending'),
+ * so two concurrent submissions of one link can never both create the
+ * account, on SQLite or PostgreSQL. Nothing here hashes a password: callers
+ * hash on the HTTP worker pool and pass the encoded hash in.
+ * Nothing here may log a token, a password or a message body.
+ */
+#ifndef INVITO_INVITE_H
+#define INVITO_INVITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct arena;
+struct config;
+struct store_conn;
+
+#define INVITE_TOKEN_CHARS 22 /* 16 bytes, base64url without padding */
+
+enum invite_err {
+	INVITE_OK = 0,
+	INVITE_ERR = -1,     /* store failure (logged) */
+	INVITE_UNKNOWN = -2, /* no such link (or malformed token) */
+	INVITE_EXPIRED = -3,
+	INVITE_USED = -4,       /* accepted already */
+	INVITE_LOCKED = -5,     /* too many wrong family names */
+	INVITE_REVOKED = -6,    /* revoked by staff, or another link completed */
+	INVITE_WRONG_NAME = -7, /* family name does not match; attempts_left says how many remain */
+	INVITE_HAS_ACCOUNT = -8, /* skip reason: already has a password */
+	INVITE_FAMILY = -9,      /* skip reason: managed by another patient's account */
+	INVITE_NO_CONTACT = -10, /* skip reason: no mobile or e-mail for the channel */
+	INVITE_RECENT = -11,     /* skip reason: invited in the last 24 hours */
+	INVITE_NOTFOUND = -12,   /* patient not in this organisation */
+	INVITE_BUSY = -13,       /* lost a race or the database is busy: try again */
+};
+/* English msgid describing the error for a person. */
+const char *invite_strerror(int err);
+
+/* --- tokens ------------------------------------------------------------ */
+
+/* A fresh token (NUL-terminated) and its hash. */
+void invite_token_new(char token[INVITE_TOKEN_CHARS + 1], unsigned char hash[32]);
+/* Hash of a token from a URL; -1 when it is not 22 base64url characters. */
+int invite_token_hash(const char *token, unsigned char hash[32]);
+
+/* --- sending ----------------------------------------------------------- */
+
+struct invite_request {
+	int64_t org_id, patient_id;
+	int64_t staff_id; /* who invites; 0 for the system (a message, "send me a new link") */
+	const char
+	    *channel;       /* "sms", "email", "both"; NULL: what the record has (both when both) */
+	const char *target; /* portal path to land on after completion; NULL: portal home */
+	const char *ip;     /* for the audit event; may be NULL */
+	int ignore_recent;  /* 1: do not skip patients invited in the last 24 hours */
+};
+
+/*
+ * Checks eligibility and creates one invitation and its message(s) in the
+ * outbox, in the caller's open transaction (store_begin() is the caller's).
+ * Returns 0 and *invitation_id, or a skip reason (INVITE_HAS_ACCOUNT,
+ * INVITE_FAMILY, INVITE_NO_CONTACT, INVITE_RECENT, INVITE_NOTFOUND) or INVITE_ERR.
+ */
+int invite_create(struct store_conn *c, const struct config *cfg, const struct invite_request *r,
+                  int64_t now, int64_t *invitation_id);
+/* invite_create in its own transaction, with the audit event "invite.sent". */
+int invite_send(struct store_conn *c, const struct config *cfg, const struct invite_request *r,
+                int64_t now, int64_t *invitation_id);
+
+struct invite_bulk_report {
+	int invited, has_account, family, no_contact, recent, not_found;
+};
+/*
+ * Invites many patients in ONE transaction (all or nothing). ids/n: the
+ * selected patients; batch: the form's one-time key, so a second submission of
+ * the same form invites nobody twice (it reports the first run's numbers).
+ */
+int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, int64_t staff_id,
+                const int64_t *ids, size_t n, const char *batch, const char *ip, int64_t now,
+                struct invite_bulk_report *rep);
+
+/* Revokes one pending invitation of the organisation (audit "invite.revoked"). */
+int invite_revoke(struct store_conn *c, int64_t org_id, int64_t invitation_id, int64_t staff_id,
+                  const char *ip, int64_t now);
+
+/* --- the landing page -------------------------------------------------- */
+
+struct invite_link {
+	int64_t invitation_id, patient_id, org_id, portal_id;
+	int attempts_left;
+	char *target; /* where to land; "/" when none */
+	char *portal_name, *policy_text, *policy_version, *patient_lang;
+};
+
+/* Looks the link up for GET /i/{token}: 0 when usable (marks it opened), else
+ * INVITE_UNKNOWN / EXPIRED / USED / LOCKED / REVOKED. Reveals nothing of the patient. */
+int invite_open(struct store_conn *c, const char *token, int64_t now, struct invite_link *out,
+                struct arena *a);
+
+/* Checks the family name for POST /i/{token} before any password hashing. 0 when it
+ * matches; INVITE_WRONG_NAME with *attempts_left (and INVITE_LOCKED at the limit,
+ * with the audit event "invite.locked"), or the link's state error. */
+int invite_check_name(struct store_conn *c, const char *token, const char *family_name, int64_t now,
+                      const char *ip, int *attempts_left);
+
+/*
+ * Completes the link: in one transaction, claims it (only one caller can),
+ * creates the account (login: the e-mail, else the mobile on file) with
+ * pw_hash, records the privacy consent (policy version, time, ip), revokes the
+ * patient's other pending links, writes "invite.accepted". Returns 0 with
+ * *account_id and *target (arena), or the link's state error.
+ */
+int invite_accept(struct store_conn *c, const char *token, const char *family_name,
+                  const char *pw_hash, const char *ip, int64_t now, int64_t *account_id,
+                  int64_t *patient_id, int64_t *org_id, char **target, struct arena *a);
+
+/* "Send me a new link" from an expired, used or locked link: sends a fresh invitation
+ * to the contact on file (or nothing). Always returns 0 unless the store fails:
+ * the caller shows the same words either way. */
+int invite_resend(struct store_conn *c, const struct config *cfg, const char *token, const char *ip,
+                  int64_t now);
+
+#endif
