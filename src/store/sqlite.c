@@ -352,7 +352,8 @@ static int conn_open(struct sq_conn *c, const char *path)
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
 	rc = sq_script(&c->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-	                         "PRAGMA foreign_keys=ON;");
+	                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+	                         "PRAGMA cache_size=-16384;");
 	if (rc != 0) {
 		sqlite3_close_v2(c->db);
 		c->db = NULL;
