@@ -5,7 +5,7 @@
  *
  * The backend is chosen by the environment: with INVITO_TEST_PG set (a
  * postgresql:// URL to a server where we may create databases, as
- * scripts/pg-test.sh exports) every test gets its own new PostgreSQL database,
+ * scripts/pg-test.sh exports) every test gets its own new PostgreSQL schema,
  * dropped at teardown; otherwise an SQLite file in its own temporary
  * directory. fx_url is what store_open() takes in either case.
  */
@@ -26,7 +26,7 @@
 static char fx_dir[64];
 static char fx_path[128];
 static FX_UNUSED char fx_url[512]; /* the test database: fx_path or a postgresql:// URL */
-static char fx_pgdb[64];           /* the PostgreSQL database of this test, "" if none */
+static char fx_pgdb[64];           /* the PostgreSQL schema of this test, "" if none */
 static unsigned fx_pgseq;
 static FX_UNUSED struct store *fx_store;
 static FX_UNUSED struct store_conn *fx_conn;
@@ -52,9 +52,12 @@ static inline void fx_pg_admin(const char *sql)
 }
 
 /*
- * A new, empty database: on PostgreSQL "invito_t<pid>_<n>" (tests run in their
- * own processes), its URL the maintenance URL with the database name replaced;
- * on SQLite a file in a new temporary directory. Sets fx_url.
+ * A new, empty database: on PostgreSQL a new schema "invito_t<pid>_<n>" (tests
+ * run in their own processes) in the INVITO_TEST_PG database, reached through
+ * a URL that puts it first on the search_path: every table the test and its
+ * migrations create lives there. A schema costs a millisecond where CREATE
+ * DATABASE costs 200. On SQLite a file in a new temporary directory.
+ * Sets fx_url.
  */
 static inline void fx_paths(void)
 {
@@ -68,17 +71,11 @@ static inline void fx_paths(void)
 	}
 	snprintf(fx_pgdb, sizeof(fx_pgdb), "invito_t%ld_%u", (long)getpid(), fx_pgseq++);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "CREATE DATABASE %s", fx_pgdb);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", fx_pgdb);
 	fx_pg_admin(sql);
-	const char *hier = strstr(pg, "://");
-	cr_assert_not_null(hier, "INVITO_TEST_PG must be a postgresql:// URL");
-	const char *slash = strchr(hier + 3, '/');
-	const char *query = strchr(hier + 3, '?');
-	size_t host_end = slash != NULL && (query == NULL || slash < query)
-	                      ? (size_t)(slash - pg)
-	                      : (query != NULL ? (size_t)(query - pg) : strlen(pg));
-	snprintf(fx_url, sizeof(fx_url), "%.*s/%s%s", (int)host_end, pg, fx_pgdb,
-	         query != NULL ? query : "");
+	int n = snprintf(fx_url, sizeof(fx_url), "%s%coptions=-csearch_path%%3D%s", pg,
+	                 strchr(pg, '?') ? '&' : '?', fx_pgdb);
+	cr_assert_lt(n, (int)sizeof(fx_url));
 }
 
 static inline void fx_setup(void)
@@ -108,7 +105,7 @@ static inline void fx_remove_files(void)
 {
 	if (fx_pgdb[0] != '\0') {
 		char sql[128];
-		snprintf(sql, sizeof(sql), "DROP DATABASE IF EXISTS %s WITH (FORCE)", fx_pgdb);
+		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", fx_pgdb);
 		fx_pg_admin(sql);
 		fx_pgdb[0] = '\0';
 		return;
