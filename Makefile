@@ -26,7 +26,7 @@ HTTP_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(HTTP_SRC))
 PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
-.PHONY: all deps demo test unit http browser sanitize format check-format clean bench
+.PHONY: all deps demo test unit unit-pg http browser sanitize format check-format clean bench
 
 all: $(B)/invito $(MO)
 
@@ -73,6 +73,11 @@ demo: deps
 unit: $(B)/unit-tests $(MO)
 	$(B)/unit-tests --jobs 2
 
+# The store suites again on a throwaway PostgreSQL server (INVITO_TEST_PG); the
+# other unit suites do not touch a database server.
+unit-pg: $(B)/unit-tests $(MO)
+	./scripts/pg-test.sh $(B)/unit-tests --jobs 2 --filter 'store*/*'
+
 http: $(B)/http-tests $(B)/invito $(MO)
 	$(B)/http-tests --jobs 2
 
@@ -90,7 +95,7 @@ sanitize: $(MO)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
-	@$(MAKE) --no-print-directory unit http sanitize browser
+	@$(MAKE) --no-print-directory unit unit-pg http sanitize browser
 
 bench: all
 	@./bench/run.sh
