@@ -9,6 +9,12 @@
  * account, on SQLite or PostgreSQL. Nothing here hashes a password: callers
  * hash on the HTTP worker pool and pass the encoded hash in.
  * Nothing here may log a token, a password or a message body.
+ *
+ * Links in messages are built ONLY from portals.base_url (never from a
+ * request): base_url + "/i/" + token. The `cfg` arguments may be NULL.
+ * State is computed on read: a pending link whose expires_at <= now is
+ * expired (and written 'expired' lazily when touched). Sign-in, resets and
+ * sign-up are in invite/account.h.
  */
 #ifndef INVITO_INVITE_H
 #define INVITO_INVITE_H
@@ -37,6 +43,9 @@ enum invite_err {
 	INVITE_RECENT = -11,     /* skip reason: invited in the last 24 hours */
 	INVITE_NOTFOUND = -12,   /* patient not in this organisation */
 	INVITE_BUSY = -13,       /* lost a race or the database is busy: try again */
+	INVITE_LOGIN_TAKEN =
+	    -14, /* the e-mail and mobile on file are both another account's login */
+	INVITE_BAD_TARGET = -15, /* target is not a portal path (open redirect refused) */
 };
 /* English msgid describing the error for a person. */
 const char *invite_strerror(int err);
@@ -55,7 +64,8 @@ struct invite_request {
 	int64_t staff_id; /* who invites; 0 for the system (a message, "send me a new link") */
 	const char
 	    *channel;       /* "sms", "email", "both"; NULL: what the record has (both when both) */
-	const char *target; /* portal path to land on after completion; NULL: portal home */
+	const char *target; /* portal path ("/..." not "//..."); NULL: portal home; else
+	                       INVITE_BAD_TARGET */
 	const char *ip;     /* for the audit event; may be NULL */
 	int ignore_recent;  /* 1: do not skip patients invited in the last 24 hours */
 };
@@ -75,6 +85,9 @@ int invite_send(struct store_conn *c, const struct config *cfg, const struct inv
 struct invite_bulk_report {
 	int invited, has_account, family, no_contact, recent, not_found;
 };
+/* What invite_bulk would do now (for the confirmation page); writes nothing. */
+int invite_bulk_preview(struct store_conn *c, int64_t org_id, const int64_t *ids, size_t n,
+                        int64_t now, struct invite_bulk_report *rep);
 /*
  * Invites many patients in ONE transaction (all or nothing). ids/n: the
  * selected patients; batch: the form's one-time key, so a second submission of
@@ -84,9 +97,21 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
                 const int64_t *ids, size_t n, const char *batch, const char *ip, int64_t now,
                 struct invite_bulk_report *rep);
 
-/* Revokes one pending invitation of the organisation (audit "invite.revoked"). */
+/* Revokes one pending invitation of the organisation (audit "invite.revoked"), in its own
+ * transaction. 0, INVITE_NOTFOUND (not this org's), the link's state error, or INVITE_ERR. */
 int invite_revoke(struct store_conn *c, int64_t org_id, int64_t invitation_id, int64_t staff_id,
                   const char *ip, int64_t now);
+
+/* One invitation in a patient's history, newest first. */
+struct invite_history_row {
+	int64_t id, created_at, expires_at, opened_at, accepted_at, revoked_at, locked_at;
+	const char *state; /* "pending", "accepted", "expired", "revoked", "locked" (computed) */
+	char *channel;     /* "sms", "email", "both" */
+	char *staff_name;  /* who sent it; NULL when the system did */
+};
+/* The invitations of a patient of org_id (at most 100, newest first) into *rows (arena). */
+int invite_history(struct store_conn *c, int64_t org_id, int64_t patient_id,
+                   struct invite_history_row **rows, int *n, struct arena *a);
 
 /* --- the landing page -------------------------------------------------- */
 
