@@ -27,6 +27,12 @@ struct store_backend {
 	void (*release)(struct store_conn *c);
 	/* Runs a script of several statements without parameters (migrations). */
 	int (*script)(struct store_conn *c, const char *sql);
+	/*
+	 * Takes (lock 1) or gives back (lock 0) a lock that serialises migrations
+	 * across processes, held around the whole run. NULL when the engine needs
+	 * none (SQLite: each migration's BEGIN IMMEDIATE already excludes others).
+	 */
+	int (*migrate_lock)(struct store_conn *c, int lock);
 	int (*begin)(struct store_conn *c);
 	int (*commit)(struct store_conn *c);
 	void (*rollback)(struct store_conn *c);

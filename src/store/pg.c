@@ -47,6 +47,8 @@
 #define CACHE_BUCKETS 64
 #define CACHE_MAX     256 /* prepared statements kept per connection */
 #define PARAMS_MAX    32767
+/* Advisory lock key for migrations: "invi" in ASCII, any constant would do. */
+#define MIGRATE_LOCK_KEY "1768846953"
 
 /* Run on every new or reset connection. */
 static const char session_setup[] = "SET lock_timeout = '5s'; SET bytea_output = 'hex'; "
@@ -539,6 +541,20 @@ static int pg_script(struct store_conn *bc, const char *sql)
 	return simple(c, sql, "script");
 }
 
+/*
+ * A session-level advisory lock: a migration running DDL in one process would
+ * otherwise make another's identical DDL fail (both see version N pending
+ * under READ COMMITTED). It dies with the session if the process does.
+ */
+static int pg_migrate_lock(struct store_conn *bc, int lock)
+{
+	struct pg_conn *c = (struct pg_conn *)bc;
+	return simple(c,
+	              lock ? "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")"
+	                   : "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")",
+	              "migrate lock");
+}
+
 static int pg_begin(struct store_conn *bc)
 {
 	struct pg_conn *c = (struct pg_conn *)bc;
@@ -725,6 +741,7 @@ const struct store_backend store_pg_backend = {
     .acquire = pg_acquire,
     .release = pg_release,
     .script = pg_script,
+    .migrate_lock = pg_migrate_lock,
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,

@@ -100,7 +100,13 @@ int store_migrate(struct store *st, int *applied)
 {
 	struct store_conn *c = store_acquire(st);
 	int n = 0;
-	int rc = store_migrate_conn(c, &n);
+	/* Several nodes starting at once: the first applies, the others wait and find it done. */
+	int rc = c->be->migrate_lock != NULL ? c->be->migrate_lock(c, 1) : 0;
+	if (rc == 0) {
+		rc = store_migrate_conn(c, &n);
+		if (c->be->migrate_lock != NULL && c->be->migrate_lock(c, 0) != 0 && rc == 0)
+			rc = STORE_ERR;
+	}
 	store_release(c);
 	st->last_applied = n;
 	if (applied != NULL)

@@ -4,6 +4,7 @@
 
 #include "lib/embed.h"
 
+#include <pthread.h>
 #include <string.h>
 
 static int count_migrations(const char *backend)
@@ -88,5 +89,40 @@ Test(store_migrate, apply_then_idempotent)
 	}
 	store_release(c);
 	store_free(st);
+	fx_remove_files();
+}
+
+#define OPENERS 4
+
+static pthread_barrier_t open_start;
+
+static void *opener(void *arg)
+{
+	struct store **st = arg;
+	pthread_barrier_wait(&open_start);
+	return (void *)(intptr_t)store_open(st, fx_url, 1);
+}
+
+Test(store_migrate, concurrent_opens_apply_once)
+{
+	/* Several nodes starting at once on an empty database. */
+	fx_paths();
+	struct store *st[OPENERS] = {0};
+	pthread_t t[OPENERS];
+	pthread_barrier_init(&open_start, NULL, OPENERS);
+	for (int i = 0; i < OPENERS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, opener, &st[i]), 0);
+	int applied = 0;
+	for (int i = 0; i < OPENERS; i++) {
+		void *rc = NULL;
+		pthread_join(t[i], &rc);
+		cr_assert_eq((intptr_t)rc, 0, "opener %d: %s", i,
+		             store_strerror((int)(intptr_t)rc));
+		applied += store_last_applied(st[i]);
+	}
+	pthread_barrier_destroy(&open_start);
+	cr_assert_eq(applied, count_migrations(store_backend_name(st[0])));
+	for (int i = 0; i < OPENERS; i++)
+		store_free(st[i]);
 	fx_remove_files();
 }
