@@ -6,7 +6,6 @@
 #include "config.h"
 #include "lib/log.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,36 +17,26 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"serve", cli_serve, "serve [--port N] [--listen ADDR]",
-	 "Run the web server, the outbox dispatcher and the scheduler."},
-	{"migrate", cli_migrate, "migrate", "Apply pending database migrations and print the version."},
-	{"demo", cli_demo, "demo [--fresh]",
-	 "Create the demo database (or reuse it) with a clinic, patients and a staff login."},
-	{"import", cli_import, "import patients FILE.csv --org ID",
-	 "Import patients from a CSV file with a header row; bad rows are reported by line."},
-	{"user", cli_user, "user add --org ID --email E --name N [--role admin|reception]",
-	 "Add a staff user; the password is read from INVITO_PASSWORD or standard input."},
+    {"serve", cli_serve, "serve [--port N] [--listen ADDR]",
+     "Run the web server, the outbox dispatcher and the scheduler."},
+    {"migrate", cli_migrate, "migrate", "Apply pending database migrations and print the version."},
+    {"demo", cli_demo, "demo [--fresh]",
+     "Create the demo database (or reuse it) with a clinic, patients and a staff login."},
+    {"import", cli_import, "import patients FILE.csv --org ID",
+     "Import patients from a CSV file with a header row; bad rows are reported by line."},
+    {"user", cli_user, "user add --org ID --email E --name N [--role admin|reception]",
+     "Add a staff user; the password is read from INVITO_PASSWORD or standard input."},
 };
-
-int cli_usage_error(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fprintf(stderr, "invito %s: ", cmd);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
-	va_end(ap);
-	return 2;
-}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: invito [--config FILE] COMMAND [ARGS]\n\n"
-		   "Patient portal with an invitation system.\n\ncommands:\n");
+	           "Patient portal with an invitation system.\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-58s %s\n", commands[i].usage, commands[i].help);
-	fprintf(f, "\n`invito COMMAND --help` for one command. Settings: invito.conf, then INVITO_* "
-		   "variables (see README).\n");
+	fprintf(f,
+	        "\n`invito COMMAND --help` for one command. Settings: invito.conf, then INVITO_* "
+	        "variables (see README).\n");
 }
 
 int main(int argc, char **argv)
@@ -80,7 +69,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "invito: unknown command %s (try --help)\n", argv[i]);
 		return 2;
 	}
-	if (i + 1 < argc && (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0)) {
+	if (i + 1 < argc &&
+	    (strcmp(argv[i + 1], "--help") == 0 || strcmp(argv[i + 1], "-h") == 0)) {
 		printf("usage: invito %s\n\n%s\n", cmd->usage, cmd->help);
 		return 0;
 	}

@@ -124,20 +124,6 @@ static const struct service_def services[] = {
 
 #define CMD_NAME "demo"
 
-/* "invito demo: msg" on stderr; returns 2 (cli_usage_error lives in main.c). */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "invito %s: ", CMD_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
 /* --- deterministic randomness and Europe/Rome time ---------------------- */
 
 #define DEMO_SEED 0x5EED2026C0FFEEULL
@@ -598,8 +584,9 @@ int cli_demo(int argc, char **argv, struct config *cfg)
 		if (strcmp(argv[i], "--fresh") == 0)
 			fresh = 1;
 		else
-			return usage_error("unknown argument %s (usage: invito demo [--fresh])",
-			                   argv[i]);
+			return cli_usage_error(CMD_NAME,
+			                       "unknown argument %s (usage: invito demo [--fresh])",
+			                       argv[i]);
 	}
 	if (fresh) {
 		if (path == NULL) {

@@ -555,21 +555,6 @@ out:
 
 #define CMD_NAME "import"
 
-/* "invito %s: msg" on stderr; returns 2. cli_usage_error() lives in main.c, outside the
- * library, so the commands keep their own to stay linkable from unit tests. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "invito %s: ", CMD_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
 /* *n customer organisations (counting stops at 2); *org the first one. */
 static int customer_orgs(struct store *st, int64_t *org, int *n)
 {
@@ -597,23 +582,26 @@ int cli_import(int argc, char **argv, struct config *cfg)
 	int ret = 1;
 
 	if (argc < 2 || strcmp(argv[1], "patients") != 0)
-		return usage_error("usage: invito import patients FILE.csv [--org ID]");
+		return cli_usage_error(CMD_NAME,
+		                       "usage: invito import patients FILE.csv [--org ID]");
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--org") == 0) {
 			if (i + 1 >= argc)
-				return usage_error("--org needs an organisation id");
+				return cli_usage_error(CMD_NAME, "--org needs an organisation id");
 			org_arg = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return usage_error("unknown option %s", argv[i]);
+			return cli_usage_error(CMD_NAME, "unknown option %s", argv[i]);
 		else if (file == NULL)
 			file = argv[i];
 		else
-			return usage_error("only one FILE.csv, got %s too", argv[i]);
+			return cli_usage_error(CMD_NAME, "only one FILE.csv, got %s too", argv[i]);
 	}
 	if (file == NULL)
-		return usage_error("usage: invito import patients FILE.csv [--org ID]");
+		return cli_usage_error(CMD_NAME,
+		                       "usage: invito import patients FILE.csv [--org ID]");
 	if (org_arg != NULL && parse_i64(org_arg, 1, INT64_MAX, &org) < 0)
-		return usage_error("--org needs an organisation id, not \"%s\"", org_arg);
+		return cli_usage_error(CMD_NAME, "--org needs an organisation id, not \"%s\"",
+		                       org_arg);
 
 	int rc = store_open(&st, cfg->database, 1);
 	if (rc < 0) {
@@ -632,7 +620,8 @@ int cli_import(int argc, char **argv, struct config *cfg)
 			        cfg->database);
 			goto out;
 		} else if (n > 1) {
-			ret = usage_error("several organisations: choose one with --org ID");
+			ret = cli_usage_error(CMD_NAME,
+			                      "several organisations: choose one with --org ID");
 			goto out;
 		}
 	} else {

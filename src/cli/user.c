@@ -22,21 +22,6 @@
 
 #define CMD_NAME "user"
 
-/* "invito %s: msg" on stderr; returns 2. cli_usage_error() lives in main.c, outside the
- * library, so the commands keep their own to stay linkable from unit tests. */
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	fprintf(stderr, "invito %s: ", CMD_NAME);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return 2;
-}
-
 #define USAGE "usage: invito user add --org ID --email E --name N [--role admin|reception]"
 
 /* Reads one line from stdin into buf without its newline; no echo on a terminal.
@@ -102,7 +87,7 @@ static int user_add(int argc, char **argv, struct config *cfg)
 	for (int i = 2; i < argc; i++) {
 		const char *opt = argv[i];
 		if (i + 1 >= argc || strncmp(opt, "--", 2) != 0) {
-			ret = usage_error("%s needs a value (%s)", opt, USAGE);
+			ret = cli_usage_error(CMD_NAME, "%s needs a value (%s)", opt, USAGE);
 			goto out;
 		}
 		const char *val = argv[++i];
@@ -114,25 +99,28 @@ static int user_add(int argc, char **argv, struct config *cfg)
 			name = val;
 		else if (strcmp(opt, "--role") == 0) {
 			if (role_from(val, &role) < 0) {
-				ret = usage_error("--role must be admin or reception");
+				ret =
+				    cli_usage_error(CMD_NAME, "--role must be admin or reception");
 				goto out;
 			}
 		} else {
-			ret = usage_error("unknown option %s (%s)", opt, USAGE);
+			ret = cli_usage_error(CMD_NAME, "unknown option %s (%s)", opt, USAGE);
 			goto out;
 		}
 	}
 	if (org_arg == NULL || email == NULL || name == NULL) {
-		ret = usage_error("--org, --email and --name are required (%s)", USAGE);
+		ret =
+		    cli_usage_error(CMD_NAME, "--org, --email and --name are required (%s)", USAGE);
 		goto out;
 	}
 	if (parse_i64(org_arg, 1, INT64_MAX, &org) < 0) {
-		ret = usage_error("--org needs an organisation id, not \"%s\"", org_arg);
+		ret = cli_usage_error(CMD_NAME, "--org needs an organisation id, not \"%s\"",
+		                      org_arg);
 		goto out;
 	}
 	size_t elen = strlen(email);
 	if (elen >= sizeof(lower)) {
-		ret = usage_error("--email: E-mail address is not valid.");
+		ret = cli_usage_error(CMD_NAME, "--email: E-mail address is not valid.");
 		goto out;
 	}
 	for (size_t i = 0; i <= elen; i++)
@@ -140,11 +128,11 @@ static int user_add(int argc, char **argv, struct config *cfg)
 		    (email[i] >= 'A' && email[i] <= 'Z') ? (char)(email[i] - 'A' + 'a') : email[i];
 	email = lower;
 	if (validate_email(email, &why) < 0) {
-		ret = usage_error("--email: %s", why);
+		ret = cli_usage_error(CMD_NAME, "--email: %s", why);
 		goto out;
 	}
 	if (validate_name(name, &why) < 0) {
-		ret = usage_error("--name: %s", why);
+		ret = cli_usage_error(CMD_NAME, "--name: %s", why);
 		goto out;
 	}
 
@@ -223,8 +211,8 @@ out:
 int cli_user(int argc, char **argv, struct config *cfg)
 {
 	if (argc < 2)
-		return usage_error(USAGE);
+		return cli_usage_error(CMD_NAME, USAGE);
 	if (strcmp(argv[1], "add") == 0)
 		return user_add(argc, argv, cfg);
-	return usage_error("unknown action %s (%s)", argv[1], USAGE);
+	return cli_usage_error(CMD_NAME, "unknown action %s (%s)", argv[1], USAGE);
 }
