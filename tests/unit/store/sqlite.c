@@ -232,3 +232,23 @@ Test(store_sqlite, open_rejects_bad_arguments)
 	cr_assert_str_eq(store_strerror(STORE_CONFLICT),
 	                 "conflict (already exists or changed meanwhile)");
 }
+
+Test(store_sqlite, insert_on_conflict_do_nothing_is_conflict)
+{
+	/* The portable "insert unless present": no row back means somebody had it already. */
+	const char *sql = "INSERT INTO staff_users (org_id, email, name, pw_hash, created_at) "
+	                  "VALUES (?, 'once@clinic.it', 'O', 'h', 0) "
+	                  "ON CONFLICT (email) DO NOTHING RETURNING id";
+	int64_t id = 0, again = 0;
+	cr_assert_eq(store_insert(fx_conn, &id, sql, "i", ORG_A), 0);
+	cr_assert_gt(id, 0);
+	cr_assert_eq(store_insert(fx_conn, &again, sql, "i", ORG_B), STORE_CONFLICT);
+	cr_assert_eq(again, 0);
+	/* Inside a transaction it does not abort anything, on either engine. */
+	cr_assert_eq(store_begin(fx_conn), 0);
+	cr_assert_eq(store_insert(fx_conn, &again, sql, "i", ORG_B), STORE_CONFLICT);
+	int64_t n = 0;
+	cr_assert_eq(store_scalar(fx_conn, &n, "SELECT COUNT(*) FROM staff_users", ""), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(store_commit(fx_conn), 0);
+}
