@@ -3,8 +3,8 @@
  * pagination) and its Actions menu (bulk actions on the selected patients or
  * on every patient matching the filter).
  *
- * The actions are one static table (name, label, handler): a new bulk action
- * (the invitations feature adds "Invite to patient portal") is one more row.
+ * The actions are one static table (name, label, handler): "Invite to patient
+ * portal" (invite.c: a confirmation page first) and "Export to CSV".
  * Every query is confined to the signed-in user's organisation; an id of
  * another organisation posted to an action is skipped, never acted on. It must
  * never put a value into HTML, a URL or a CSV cell without its encoder.
@@ -22,12 +22,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum {
 	PAGE_SIZE = 25,
 	EXPORT_BATCH = 500,
-	MAX_SELECTED = 10000, /* ids accepted in one bulk POST */
-	MAX_QUERY = 200,      /* bytes of search text kept */
+	MAX_QUERY = 200, /* bytes of search text kept */
 };
 
 /* --- filter ------------------------------------------------------------ */
@@ -44,14 +44,7 @@ static const struct {
     {"family", STORE_PS_FAMILY, "Family member"},
 };
 
-/* The list filter from a query or form (q, status). */
-struct list_filter {
-	const char *q;      /* trimmed, at most MAX_QUERY bytes, never NULL */
-	const char *status; /* one of status_options[].value, never NULL */
-	int status_code;
-};
-
-static void filter_parse(struct list_filter *f, const char *q, const char *status, struct arena *a)
+void staff_filter_parse(struct staff_filter *f, const char *q, const char *status, struct arena *a)
 {
 	f->q = "";
 	f->status = "";
@@ -75,8 +68,7 @@ static void filter_parse(struct list_filter *f, const char *q, const char *statu
 	}
 }
 
-/* "/staff/patients?q=..&status=..[&after=N]", every value URL-encoded. */
-static char *list_url(const struct list_filter *f, int64_t after, struct arena *a)
+char *staff_list_url(const struct staff_filter *f, int64_t after, struct arena *a)
 {
 	struct buf b;
 	buf_init(&b, 4096);
@@ -128,12 +120,35 @@ const char *staff_status_class(enum store_portal_status s)
 	return "badge badge-none";
 }
 
+const char *staff_filter_label(const char *lang, const struct staff_filter *f)
+{
+	if (f->status_code < 0)
+		return "";
+	return staff_status_label(lang, (enum store_portal_status)f->status_code);
+}
+
 const char *staff_date(const char *iso, struct arena *a)
 {
 	/* YYYY-MM-DD shown as DD/MM/YYYY (Italian and British usage alike) */
 	if (iso == NULL || strlen(iso) != 10 || iso[4] != '-' || iso[7] != '-')
 		return iso != NULL ? iso : "";
 	return arena_printf(a, "%.2s/%.2s/%.4s", iso + 8, iso + 5, iso);
+}
+
+void staff_time(struct view *v, const char *key, int64_t t, struct arena *a)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char *k = arena_printf(a, "%s_iso", key);
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL) {
+		view_set(v, key, "");
+		view_set(v, k, "");
+		return;
+	}
+	view_setf(v, key, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
+	          tm.tm_hour, tm.tm_min);
+	view_setf(v, k, "%04d-%02d-%02dT%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+	          tm.tm_hour, tm.tm_min);
 }
 
 void staff_patient_view(struct http_req *req, struct view *v, const struct store_patient *p)
@@ -162,11 +177,11 @@ void staff_patient_view(struct http_req *req, struct view *v, const struct store
 
 /* --- the list page ------------------------------------------------------ */
 
-static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
-                      const struct list_filter *f);
+static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, size_t n,
+                      const struct staff_filter *f);
 
 typedef int (*bulk_action_fn)(struct http_req *req, struct http_resp *resp, const int64_t *ids,
-                              int n, const struct list_filter *f);
+                              size_t n, const struct staff_filter *f);
 
 /* The Actions menu. ids/n: the selected patients (already confined to the
  * organisation) or NULL/0 with scope "filter": then f says which. */
@@ -175,11 +190,12 @@ static const struct {
 	const char *label; /* msgid */
 	bulk_action_fn fn;
 } bulk_actions[] = {
-    {"export_csv", "Export to CSV", export_csv},
+    {"invite", N_("Invite to patient portal"), staff_invite_confirm},
+    {"export_csv", N_("Export to CSV"), export_csv},
 };
 
 /* Renders the list for filter f after id `after`; notice (translated) on top when set. */
-static int render_list(struct http_req *req, struct http_resp *resp, const struct list_filter *f,
+static int render_list(struct http_req *req, struct http_resp *resp, const struct staff_filter *f,
                        int64_t after, const char *notice)
 {
 	struct arena *a = req->arena;
@@ -217,9 +233,9 @@ static int render_list(struct http_req *req, struct http_resp *resp, const struc
 		staff_patient_view(req, view_append(v, "rows"), &rows[i]);
 	view_set_bool(v, "empty", n == 0);
 	if (more && n > 0)
-		view_set(v, "next_url", list_url(f, rows[n - 1].id, a));
+		view_set(v, "next_url", staff_list_url(f, rows[n - 1].id, a));
 	if (after > 0)
-		view_set(v, "first_url", list_url(f, 0, a));
+		view_set(v, "first_url", staff_list_url(f, 0, a));
 	for (size_t i = 0; i < ARRAY_LEN(bulk_actions); i++) {
 		struct view *o = view_append(v, "actions");
 		view_set(o, "name", bulk_actions[i].name);
@@ -230,8 +246,8 @@ static int render_list(struct http_req *req, struct http_resp *resp, const struc
 
 int staff_patients(struct http_req *req, struct http_resp *resp)
 {
-	struct list_filter f;
-	filter_parse(&f, http_query(req, "q"), http_query(req, "status"), req->arena);
+	struct staff_filter f;
+	staff_filter_parse(&f, http_query(req, "q"), http_query(req, "status"), req->arena);
 	int64_t after = 0;
 	const char *s = http_query(req, "after");
 	if (s != NULL && parse_i64(s, 1, INT64_MAX, &after) != 0)
@@ -283,8 +299,8 @@ static void csv_row(struct buf *b, const struct store_patient *p)
 }
 
 /* text/csv of the selected patients, or of every patient matching f when ids is NULL. */
-static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, int n,
-                      const struct list_filter *f)
+static int export_csv(struct http_req *req, struct http_resp *resp, const int64_t *ids, size_t n,
+                      const struct staff_filter *f)
 {
 	int rc = -1;
 	int64_t org = req->session->org_id;
@@ -292,7 +308,7 @@ static int export_csv(struct http_req *req, struct http_resp *resp, const int64_
 	struct buf *b = &resp->body;
 	buf_puts(b, "external_ref,given_name,family_name,birth_date,mobile,email,lang\r\n");
 	if (ids != NULL) {
-		for (int i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
 			struct store_patient p;
 			int e = store_patient_get(req->db, org, ids[i], &p, req->arena);
 			if (e == STORE_NOTFOUND)
@@ -341,10 +357,77 @@ static int cmp_id(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
+int staff_form_ids(struct http_req *req, size_t max, int64_t **ids, size_t *n)
+{
+	size_t posted = 0;
+	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next)
+		if (strcmp(kv->name, "ids") == 0)
+			posted++;
+	*ids = NULL;
+	*n = 0;
+	if (posted > max)
+		return -1;
+	int64_t *out = arena_alloc(req->arena, sizeof(*out) * (posted > 0 ? posted : 1));
+	size_t k = 0;
+	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next) {
+		int64_t id;
+		if (strcmp(kv->name, "ids") == 0 && parse_i64(kv->value, 1, INT64_MAX, &id) == 0)
+			out[k++] = id;
+	}
+	/* in id order, each once: a patient ticked twice is acted on once */
+	qsort(out, k, sizeof(*out), cmp_id);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (u == 0 || out[u - 1] != out[i])
+			out[u++] = out[i];
+	*ids = out;
+	*n = u;
+	return 0;
+}
+
+int staff_filter_ids(struct http_req *req, const struct staff_filter *f, int64_t **ids, size_t *n)
+{
+	int64_t org = req->session->org_id;
+	size_t cap = 1024, k = 0;
+	int64_t *out = arena_alloc(req->arena, sizeof(*out) * cap);
+	*ids = NULL;
+	*n = 0;
+	/* the same filter the list shows, page by page: a search means what it means there */
+	struct store_patient_filter sf = {
+	    .q = f->q, .status = f->status_code, .after_id = 0, .limit = EXPORT_BATCH};
+	for (;;) {
+		struct arena *page = arena_create(); /* rows of one page; ids go to the request */
+		struct store_patient *rows = NULL;
+		int got = 0, more = 0;
+		int e = store_patient_list(req->db, org, &sf, &rows, &got, &more, page);
+		if (e != 0) {
+			arena_free(page);
+			return e;
+		}
+		if (k + (size_t)got > cap) {
+			while (k + (size_t)got > cap)
+				cap *= 2;
+			int64_t *grown = arena_alloc(req->arena, sizeof(*grown) * cap);
+			memcpy(grown, out, sizeof(*out) * k);
+			out = grown;
+		}
+		for (int i = 0; i < got; i++)
+			out[k++] = rows[i].id;
+		if (got > 0)
+			sf.after_id = rows[got - 1].id;
+		arena_free(page);
+		if (!more || got == 0)
+			break;
+	}
+	*ids = out;
+	*n = k;
+	return 0;
+}
+
 int staff_patients_action(struct http_req *req, struct http_resp *resp)
 {
-	struct list_filter f;
-	filter_parse(&f, http_form(req, "q"), http_form(req, "status"), req->arena);
+	struct staff_filter f;
+	staff_filter_parse(&f, http_form(req, "q"), http_form(req, "status"), req->arena);
 	const char *name = http_form(req, "action");
 	int act = -1;
 	for (size_t i = 0; name != NULL && i < ARRAY_LEN(bulk_actions); i++)
@@ -358,28 +441,12 @@ int staff_patients_action(struct http_req *req, struct http_resp *resp)
 	if (scope != NULL && strcmp(scope, "filter") == 0)
 		return bulk_actions[act].fn(req, resp, NULL, 0, &f);
 
-	int n = 0;
-	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next)
-		if (strcmp(kv->name, "ids") == 0)
-			n++;
-	if (n > MAX_SELECTED) {
+	int64_t *ids = NULL;
+	size_t k = 0;
+	if (staff_form_ids(req, STAFF_MAX_SELECTED, &ids, &k) != 0) {
 		http_error(req, resp, 413);
 		return 0;
 	}
-	int64_t *ids = arena_alloc(req->arena, sizeof(*ids) * (size_t)(n > 0 ? n : 1));
-	int k = 0;
-	for (struct http_kv *kv = req->form; kv != NULL; kv = kv->next) {
-		int64_t id;
-		if (strcmp(kv->name, "ids") == 0 && parse_i64(kv->value, 1, INT64_MAX, &id) == 0)
-			ids[k++] = id;
-	}
-	/* in id order, each once: a patient ticked twice is acted on once */
-	qsort(ids, (size_t)k, sizeof(*ids), cmp_id);
-	int u = 0;
-	for (int i = 0; i < k; i++)
-		if (u == 0 || ids[u - 1] != ids[i])
-			ids[u++] = ids[i];
-	k = u;
 	if (k == 0)
 		return render_list(req, resp, &f, 0,
 		                   i18n_tr(req->lang, "Select at least one patient, or choose "

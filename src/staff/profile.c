@@ -1,6 +1,7 @@
 /*
  * staff/profile: one patient's profile (details, family links, appointments,
- * recalls, portal status) and the add / edit form.
+ * recalls, portal status) and the add / edit form. The profile's portal part
+ * (Invite / Reset password, invitation history) is invite.c's.
  *
  * The form's fields are one static table; the rules are lib/validate.h, the
  * same the CSV import uses. A field error is shown next to its field
@@ -257,23 +258,6 @@ static int load_patient(struct http_req *req, struct http_resp *resp, struct sto
 	return e;
 }
 
-/* "DD/MM/YYYY HH:MM" (UTC) and the ISO form for <time datetime>. */
-static void set_time(struct view *v, const char *key, int64_t t, struct arena *a)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (gmtime_r(&tt, &tm) == NULL) {
-		view_set(v, key, "");
-		return;
-	}
-	view_setf(v, key, "%02d/%02d/%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900,
-	          tm.tm_hour, tm.tm_min);
-	char *iso = arena_printf(a, "%04d-%02d-%02dT%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-	                         tm.tm_mday, tm.tm_hour, tm.tm_min);
-	char *k = arena_printf(a, "%s_iso", key);
-	view_set(v, k, iso);
-}
-
 static const struct {
 	const char *value, *label;
 } labels[] = {
@@ -333,7 +317,7 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 	view_set_bool(v, "has_appointments", nappts > 0);
 	for (int i = 0; i < nappts; i++) {
 		struct view *r = view_append(v, "appointments");
-		set_time(r, "start", appts[i].start_at, a);
+		staff_time(r, "start", appts[i].start_at, a);
 		view_set(r, "service", appts[i].service);
 		view_set(r, "org_name", appts[i].org_name);
 		view_set(r, "kind", label_of(req->lang, appts[i].kind));
@@ -351,8 +335,10 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 		view_set(r, "due_date", staff_date(recalls[i].due_date, a));
 		view_set(r, "channel", label_of(req->lang, recalls[i].channel));
 		if (recalls[i].sent_at > 0)
-			set_time(r, "sent", recalls[i].sent_at, a);
+			staff_time(r, "sent", recalls[i].sent_at, a);
 	}
+	if (staff_invite_profile(req, v, &p) != 0)
+		return -1;
 	return http_render(req, resp, 200, "staff/patient.html", v);
 }
 

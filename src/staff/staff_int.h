@@ -1,22 +1,62 @@
 /*
- * staff_int: helpers shared by the staff pages (patients.c, profile.c) and
- * by nothing else. Not part of the staff module's public interface.
+ * staff_int: helpers shared by the staff pages (patients.c, profile.c,
+ * invite.c) and by nothing else. Not part of the staff module's public
+ * interface.
  */
 #ifndef INVITO_STAFF_INT_H
 #define INVITO_STAFF_INT_H
 
 #include "store/store.h"
 
+#include <stdint.h>
+
 struct arena;
 struct http_req;
+struct http_resp;
 struct view;
+
+#define STAFF_MAX_SELECTED 10000 /* ids accepted in one bulk POST */
+
+/* The manage-patients filter from a query or form (q, status). */
+struct staff_filter {
+	const char *q;      /* trimmed, at most 200 bytes, never NULL */
+	const char *status; /* "", "none", "invited", "active" or "family"; never NULL */
+	int status_code;    /* -1: any, else enum store_portal_status */
+};
+
+/* Fills f from the raw q and status values (either may be NULL); strings in the arena. */
+void staff_filter_parse(struct staff_filter *f, const char *q, const char *status, struct arena *a);
+/* "/staff/patients?q=..&status=..[&after=N]", every value URL-encoded (arena). */
+char *staff_list_url(const struct staff_filter *f, int64_t after, struct arena *a);
+/* The ids of every patient of the user's organisation that f matches, in id order, into
+ * *ids (arena). 0, or a negative store_err (STORE_INVALID: a search that matches nobody). */
+int staff_filter_ids(struct http_req *req, const struct staff_filter *f, int64_t **ids, size_t *n);
+/* The posted "ids" fields as distinct positive ids in id order (arena). 0, or -1 when more
+ * than max were posted. Ids of other organisations are kept: callers confine. */
+int staff_form_ids(struct http_req *req, size_t max, int64_t **ids, size_t *n);
 
 /* The translated badge text and CSS class of a portal status. */
 const char *staff_status_label(const char *lang, enum store_portal_status s);
 const char *staff_status_class(enum store_portal_status s);
+/* The translated label of a portal status filter value ("none", ...); "" for any. */
+const char *staff_filter_label(const char *lang, const struct staff_filter *f);
 /* "YYYY-MM-DD" as "DD/MM/YYYY" (in the arena); anything else unchanged. */
 const char *staff_date(const char *iso, struct arena *a);
+/* Sets key to t as "DD/MM/YYYY HH:MM" (UTC) and key_iso to the <time datetime> form;
+ * t <= 0 sets both to "". */
+void staff_time(struct view *v, const char *key, int64_t t, struct arena *a);
 /* Sets the patient's fields in v (id, href, names, dates, contacts, status, manager). */
 void staff_patient_view(struct http_req *req, struct view *v, const struct store_patient *p);
+
+/* --- invitations (invite.c) --------------------------------------------- */
+
+/* The profile's portal part under v's child "portal": the Invite / Reset password forms,
+ * the confirmation or error of the last action (from the query), the invitation and reset
+ * history. 0, or negative on a store failure. */
+int staff_invite_profile(struct http_req *req, struct view *v, const struct store_patient *p);
+/* The bulk action "Invite to patient portal": the confirmation page for the selected ids
+ * (already distinct; NULL with scope "filter", then f says which). */
+int staff_invite_confirm(struct http_req *req, struct http_resp *resp, const int64_t *ids, size_t n,
+                         const struct staff_filter *f);
 
 #endif
