@@ -1,0 +1,75 @@
+/*
+ * invite/token: link tokens for invitations and password resets, and the
+ * error words of invite.h. A token is 16 bytes from randombytes_buf(),
+ * base64url without padding (22 characters); only the BLAKE2b-256 hash of
+ * its TEXT is stored. The text, not the decoded bytes, is hashed because the
+ * last base64 character carries two spare bits: hashing the bytes would let
+ * a slightly different string open the same link.
+ * It must never log or store a token.
+ */
+#include "invite/invite.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void invite_token_new(char token[INVITE_TOKEN_CHARS + 1], unsigned char hash[32])
+{
+	unsigned char raw[16];
+	if (sodium_init() < 0)
+		abort(); /* no randomness: nothing safe to do */
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(token, INVITE_TOKEN_CHARS + 1, raw, sizeof(raw),
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	crypto_generichash(hash, 32, (const unsigned char *)token, INVITE_TOKEN_CHARS, NULL, 0);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+static int b64url_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '-' || ch == '_';
+}
+
+int invite_token_hash(const char *token, unsigned char hash[32])
+{
+	if (token == NULL)
+		return -1;
+	for (int i = 0; i < INVITE_TOKEN_CHARS; i++)
+		if (!b64url_char(token[i]))
+			return -1;
+	if (token[INVITE_TOKEN_CHARS] != '\0')
+		return -1;
+	crypto_generichash(hash, 32, (const unsigned char *)token, INVITE_TOKEN_CHARS, NULL, 0);
+	return 0;
+}
+
+static const struct {
+	int err;
+	const char *msg;
+} errors[] = {
+    {INVITE_OK, "Done."},
+    {INVITE_ERR, "Something went wrong. Please try again later."},
+    {INVITE_UNKNOWN, "This link is not valid."},
+    {INVITE_EXPIRED, "This link has expired."},
+    {INVITE_USED, "This link has already been used."},
+    {INVITE_LOCKED, "This link has been locked after too many attempts."},
+    {INVITE_REVOKED, "This link is no longer valid."},
+    {INVITE_WRONG_NAME, "The family name does not match our records."},
+    {INVITE_HAS_ACCOUNT, "Already has an account."},
+    {INVITE_FAMILY, "Family member managed by another account."},
+    {INVITE_NO_CONTACT, "No mobile or e-mail."},
+    {INVITE_RECENT, "Invited in the last 24 hours."},
+    {INVITE_NOTFOUND, "Patient not found."},
+    {INVITE_BUSY, "The system is busy. Please try again."},
+    {INVITE_LOGIN_TAKEN, "The e-mail and mobile on file are already used by another account."},
+    {INVITE_BAD_TARGET, "The destination is not a page of the portal."},
+};
+
+const char *invite_strerror(int err)
+{
+	for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].err == err)
+			return errors[i].msg;
+	return "Something went wrong. Please try again later.";
+}
