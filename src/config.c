@@ -26,22 +26,27 @@ struct key {
 #define F(f) offsetof(struct config, f)
 
 static const struct key keys[] = {
-	{"listen", K_STR, F(listen), "127.0.0.1", 0, 0},
-	{"port", K_INT, F(port), "8080", 0, 65535},
-	{"database", K_STR, F(database), "invito.db", 0, 0},
-	{"base_url", K_STR, F(base_url), "http://127.0.0.1:8080", 0, 0},
-	{"transport", K_STR, F(transport), "log", 0, 0},
-	{"locale_dir", K_STR, F(locale_dir), INVITO_LOCALEDIR, 0, 0},
-	{"threads", K_INT, F(threads), "4", 1, 256},
-	{"workers", K_INT, F(workers), "2", 1, 64},
-	{"db_pool", K_INT, F(db_pool), "8", 1, 64},
-	{"session_idle", K_I64, F(session_idle), "1800", 60, 86400 * 30},
-	{"session_absolute", K_I64, F(session_absolute), "43200", 60, 86400 * 90},
-	{"max_body", K_I64, F(max_body), "1048576", 1024, 256 * 1024 * 1024},
-	{"login_limit", K_INT, F(login_limit), "5", 1, 1000},
-	{"login_lock", K_I64, F(login_lock), "900", 1, 86400 * 30},
-	{"secure_cookies", K_BOOL, F(secure_cookies), "0", 0, 1},
-	{"log_level", K_STR, F(log_level), "info", 0, 0},
+    {"listen", K_STR, F(listen), "127.0.0.1", 0, 0},
+    {"port", K_INT, F(port), "8080", 0, 65535},
+    {"database", K_STR, F(database), "invito.db", 0, 0},
+    {"base_url", K_STR, F(base_url), "http://127.0.0.1:8080", 0, 0},
+    {"transport", K_STR, F(transport), "log", 0, 0},
+    {"locale_dir", K_STR, F(locale_dir), INVITO_LOCALEDIR, 0, 0},
+    {"threads", K_INT, F(threads), "4", 1, 256},
+    {"workers", K_INT, F(workers), "2", 1, 64},
+    {"db_pool", K_INT, F(db_pool), "8", 1, 64},
+    {"session_idle", K_I64, F(session_idle), "1800", 60, 86400 * 30},
+    {"session_absolute", K_I64, F(session_absolute), "43200", 60, 86400 * 90},
+    {"max_body", K_I64, F(max_body), "1048576", 1024, 256 * 1024 * 1024},
+    {"login_limit", K_INT, F(login_limit), "5", 1, 1000},
+    {"login_lock", K_I64, F(login_lock), "900", 1, 86400 * 30},
+    {"secure_cookies", K_BOOL, F(secure_cookies), "0", 0, 1},
+    {"log_level", K_STR, F(log_level), "info", 0, 0},
+    {"payment_provider", K_STR, F(payment_provider), "sandbox", 0, 0},
+    {"stripe_api_base", K_STR, F(stripe_api_base), "https://api.stripe.com", 0, 0},
+    {"stripe_secret_key", K_STR, F(stripe_secret_key), "", 0, 0},
+    {"stripe_webhook_secret", K_STR, F(stripe_webhook_secret), "", 0, 0},
+    {"stripe_tolerance", K_I64, F(stripe_tolerance), "300", 1, 86400},
 };
 
 static const struct key *find(const char *name)
@@ -73,6 +78,28 @@ static int check_str(const char *key, const char *v, char *err, int n)
 		snprintf(err, (size_t)n, "base_url must not end with /");
 		return -1;
 	}
+	if (strcmp(key, "payment_provider") == 0 && strcmp(v, "sandbox") != 0 &&
+	    strcmp(v, "stripe") != 0) {
+		snprintf(err, (size_t)n, "payment_provider must be sandbox or stripe, not \"%s\"",
+		         v);
+		return -1;
+	}
+	/* The secret key travels to this URL: TLS unless the server is on this machine (tests). */
+	if (strcmp(key, "stripe_api_base") == 0 && strncmp(v, "https://", 8) != 0 &&
+	    strncmp(v, "http://127.0.0.1:", 17) != 0 && strcmp(v, "http://127.0.0.1") != 0 &&
+	    strncmp(v, "http://localhost:", 17) != 0 && strcmp(v, "http://localhost") != 0) {
+		snprintf(err, (size_t)n,
+		         "stripe_api_base must start with https:// "
+		         "(http:// only for 127.0.0.1 or localhost)");
+		return -1;
+	}
+	if (strcmp(key, "stripe_api_base") == 0 && v[strlen(v) - 1] == '/') {
+		snprintf(err, (size_t)n, "stripe_api_base must not end with /");
+		return -1;
+	}
+	/* Secrets may be empty (the sandbox needs none); their values never go into err. */
+	if (strcmp(key, "stripe_secret_key") == 0 || strcmp(key, "stripe_webhook_secret") == 0)
+		return 0;
 	if (*v == '\0') {
 		snprintf(err, (size_t)n, "%s must not be empty", key);
 		return -1;
@@ -97,13 +124,15 @@ int config_set(struct config *cfg, const char *name, const char *value, char *er
 		*(char **)base = xstrdup(value);
 		return 0;
 	case K_BOOL:
-		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 || strcmp(value, "yes") == 0)
+		if (strcmp(value, "1") == 0 || strcmp(value, "true") == 0 ||
+		    strcmp(value, "yes") == 0)
 			v = 1;
 		else if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0 ||
-			 strcmp(value, "no") == 0)
+		         strcmp(value, "no") == 0)
 			v = 0;
 		else {
-			snprintf(err, (size_t)n, "%s must be true or false, not \"%s\"", name, value);
+			snprintf(err, (size_t)n, "%s must be true or false, not \"%s\"", name,
+			         value);
 			return -1;
 		}
 		*(int *)base = (int)v;
@@ -111,8 +140,9 @@ int config_set(struct config *cfg, const char *name, const char *value, char *er
 	case K_INT:
 	case K_I64:
 		if (parse_i64(value, k->min, k->max, &v) < 0) {
-			snprintf(err, (size_t)n, "%s must be a whole number from %lld to %lld, not \"%s\"",
-				 name, (long long)k->min, (long long)k->max, value);
+			snprintf(err, (size_t)n,
+			         "%s must be a whole number from %lld to %lld, not \"%s\"", name,
+			         (long long)k->min, (long long)k->max, value);
 			return -1;
 		}
 		if (k->kind == K_INT)

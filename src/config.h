@@ -10,15 +10,15 @@
 #include <stdint.h>
 
 struct config {
-	char *listen;      /* "127.0.0.1" */
-	int port;          /* 8080 */
-	char *database;    /* "invito.db"; "sqlite:PATH" or a path */
-	char *base_url;    /* "http://127.0.0.1:8080": links in messages are built from this only */
-	char *transport;   /* "log" | "smtp" | "sms-http" */
-	char *locale_dir;  /* where it/LC_MESSAGES/invito.mo lives */
-	int threads;       /* HTTP thread pool size */
-	int workers;       /* password hashing pool size */
-	int db_pool;       /* connections */
+	char *listen;     /* "127.0.0.1" */
+	int port;         /* 8080 */
+	char *database;   /* "invito.db"; "sqlite:PATH" or a path */
+	char *base_url;   /* "http://127.0.0.1:8080": links in messages are built from this only */
+	char *transport;  /* "log" | "smtp" | "sms-http" */
+	char *locale_dir; /* where it/LC_MESSAGES/invito.mo lives */
+	int threads;      /* HTTP thread pool size */
+	int workers;      /* password hashing pool size */
+	int db_pool;      /* connections */
 	int64_t session_idle;     /* seconds, 1800 */
 	int64_t session_absolute; /* seconds, 43200 */
 	int64_t max_body;         /* bytes, 1 MiB */
@@ -26,6 +26,12 @@ struct config {
 	int64_t login_lock;       /* seconds, 900 */
 	int secure_cookies;       /* set Secure on cookies (behind TLS) */
 	char *log_level;          /* "info" */
+	/* payments (src/pay): never logged, never shown */
+	char *payment_provider;      /* "sandbox" | "stripe" */
+	char *stripe_api_base;       /* "https://api.stripe.com" */
+	char *stripe_secret_key;     /* "sk_..."; "" until set */
+	char *stripe_webhook_secret; /* "whsec_..."; "" until set */
+	int64_t stripe_tolerance;    /* seconds a webhook signature stays valid, 300 */
 };
 
 /* Loads defaults, then path (NULL: "invito.conf" if it exists; a given path must exist),
