@@ -60,6 +60,17 @@ int inv_write(struct store_conn *c, const struct inv_org *o, const struct inv_pa
               const char *channel, const char *target, int64_t staff_id, int64_t now,
               struct buf *link, struct buf *scratch, int64_t *id);
 
+/* account.c/reset.c: portal_id 0 → the first portal's id. 0 or ACCOUNT_ERR. */
+int account_portal_resolve(struct store_conn *c, int64_t portal_id, int64_t *out);
+/*
+ * reset.c: creates a reset link for the account of patient_id and queues it
+ * (channel NULL: every contact on file) in its own transaction, with
+ * "reset.sent" (detail: why). 0, ACCOUNT_NO_PASSWORD, ACCOUNT_NO_CONTACT,
+ * ACCOUNT_RATE_LIMITED or ACCOUNT_ERR.
+ */
+int account_reset_create(struct store_conn *c, int64_t patient_id, const char *channel,
+                         int64_t staff_id, const char *ip, const char *why, int64_t now);
+
 /* store_err to invite_err: BUSY stays BUSY, NOTFOUND stays NOTFOUND, anything else ERR. */
 int inv_store_err(int rc);
 
