@@ -83,6 +83,14 @@ static const char *channel_pick(const char *posted, const struct store_patient *
 	return channel_default(p);
 }
 
+/* What a send on channel really uses: "both" sends on the contacts the record has. */
+static const char *channel_effective(const char *channel, const struct store_patient *p)
+{
+	if (channel != NULL && strcmp(channel, "both") == 0)
+		return channel_default(p);
+	return channel;
+}
+
 static const char *channel_label(const char *lang, const char *value)
 {
 	for (size_t i = 0; value != NULL && i < ARRAY_LEN(channels); i++)
@@ -338,8 +346,9 @@ int staff_patient_invite(struct http_req *req, struct http_resp *resp)
 	if (e == INVITE_ERR)
 		return -1;
 	back_to_profile(req, resp, p.id,
-	                e == INVITE_OK ? arena_printf(req->arena, "invited-%s", channel)
-	                               : invite_result(e));
+	                e == INVITE_OK
+	                    ? arena_printf(req->arena, "invited-%s", channel_effective(channel, &p))
+	                    : invite_result(e));
 	return 0;
 }
 
@@ -355,7 +364,7 @@ int staff_patient_reset(struct http_req *req, struct http_resp *resp)
 	const char *key;
 	switch (e) {
 	case ACCOUNT_OK:
-		key = arena_printf(req->arena, "reset-%s", channel);
+		key = arena_printf(req->arena, "reset-%s", channel_effective(channel, &p));
 		break;
 	case ACCOUNT_NOTFOUND:
 		http_error(req, resp, 404);
@@ -419,8 +428,8 @@ static void report_view(struct http_req *req, struct view *v, const struct invit
 		const char *key, *label;
 		int count, always;
 	} reasons[] = {
-	    {"has_account", N_("Already has an account"), rep->has_account, 1},
 	    {"family", N_("Family member"), rep->family, 1},
+	    {"has_account", N_("Already has an account"), rep->has_account, 1},
 	    {"no_contact", N_("No mobile or e-mail"), rep->no_contact, 1},
 	    {"recent", N_("Invited in the last 24 hours"), rep->recent, 1},
 	    {"not_found", N_("Not found in your organisation"), rep->not_found, 0},
