@@ -435,8 +435,9 @@ static void report_view(struct http_req *req, struct view *v, const struct invit
 	    {"not_found", N_("Not found in your organisation"), rep->not_found, 0},
 	};
 	int skipped = 0;
-	view_set(v, "caption", i18n_tr(req->lang, preview ? "What will happen" : "What happened"));
-	view_set(v, "invited_label", i18n_tr(req->lang, preview ? "To invite" : "Invited"));
+	view_set(v, "caption",
+	         i18n_tr(req->lang, preview ? N_("What will happen") : N_("What happened")));
+	view_set(v, "invited_label", i18n_tr(req->lang, preview ? N_("To invite") : N_("Invited")));
 	view_set_int(v, "invited", rep->invited);
 	for (size_t i = 0; i < ARRAY_LEN(reasons); i++) {
 		skipped += reasons[i].count;
