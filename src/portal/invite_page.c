@@ -323,5 +323,7 @@ int portal_invite_resend(struct http_req *req, struct http_resp *resp)
 		return -1;
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(req->lang, "Check your messages"));
+	view_set(v, "back",
+	         "/"); /* the language switch comes back home: the same page for any link */
 	return http_render(req, resp, 200, "portal/invite_resent.html", v);
 }
