@@ -26,7 +26,7 @@ int comms_outbox_add(struct store_conn *c, int64_t org_id, int64_t patient_id, c
 		    "INSERT INTO messages (org_id, patient_id, kind, channel, recipient, "
 		    "subject, body, state, created_at) "
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?) RETURNING id",
-		    "iItttttti", org_id, patient_id, kind, channel, recipient, subject, body, now);
+		    "iIttttti", org_id, patient_id, kind, channel, recipient, subject, body, now);
 	} else {
 		rc = store_insert(
 		    c, &got,
@@ -34,7 +34,7 @@ int comms_outbox_add(struct store_conn *c, int64_t org_id, int64_t patient_id, c
 		    "subject, body, state, dedupe_key, created_at) "
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) "
 		    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-		    "iIttttttti", org_id, patient_id, kind, channel, recipient, subject, body,
+		    "iItttttti", org_id, patient_id, kind, channel, recipient, subject, body,
 		    dedupe_key, now);
 		if (rc == STORE_CONFLICT) {
 			got = 0;
