@@ -42,8 +42,9 @@
 /* --- /forgot ------------------------------------------------------------- */
 
 struct forgot_state {
-	struct store_conn
-	    *db; /* the request's connection: the handler does not touch it meanwhile */
+	/* the worker takes its own connection: http_blocking() gives the request's back while
+	 * the request is suspended */
+	struct store *store;
 	const struct config *cfg;
 	const char *login, *ip;
 	int rc;
@@ -65,7 +66,9 @@ static void forgot_work(void *arg)
 {
 	struct forgot_state *st = arg;
 	int64_t start = now_ms();
-	st->rc = account_forgot(st->db, st->cfg, PORTAL_FIRST, st->login, st->ip, now_utc());
+	struct store_conn *db = store_acquire(st->store);
+	st->rc = account_forgot(db, st->cfg, PORTAL_FIRST, st->login, st->ip, now_utc());
+	store_release(db);
 	sleep_until_ms(start + FORGOT_FLOOR_MS);
 }
 
@@ -104,7 +107,7 @@ int portal_forgot(struct http_req *req, struct http_resp *resp)
 		return render_forgot(req, resp, "",
 		                     i18n_tr(req->lang, "Type your e-mail or mobile number."));
 	struct forgot_state *st = arena_alloc(req->arena, sizeof(*st));
-	st->db = req->db;
+	st->store = req->app->store;
 	st->cfg = req->app->cfg;
 	st->login = typed;
 	st->ip = req->ip;

@@ -35,8 +35,9 @@
 #define PORTAL_FIRST    0 /* account.h: the first portal */
 
 struct signup_state {
-	struct store_conn
-	    *db; /* the request's connection: the handler does not touch it meanwhile */
+	/* the worker takes its own connection: http_blocking() gives the request's back while
+	 * the request is suspended */
+	struct store *store;
 	const struct config *cfg;
 	struct account_signup s;
 	int rc;
@@ -48,7 +49,9 @@ static void signup_work(void *arg)
 {
 	struct signup_state *st = arg;
 	int64_t start = now_ms();
-	st->rc = account_signup(st->db, st->cfg, &st->s, now_utc());
+	struct store_conn *db = store_acquire(st->store);
+	st->rc = account_signup(db, st->cfg, &st->s, now_utc());
+	store_release(db);
 	int64_t left;
 	while ((left = start + SIGNUP_FLOOR_MS - now_ms()) > 0) {
 		struct timespec ts = {.tv_sec = left / 1000, .tv_nsec = (left % 1000) * 1000000L};
@@ -193,7 +196,7 @@ int portal_signup(struct http_req *req, struct http_resp *resp)
 			return render(req, resp, values, errors);
 
 	struct signup_state *st = arena_alloc(req->arena, sizeof(*st));
-	st->db = req->db;
+	st->store = req->app->store;
 	st->cfg = req->app->cfg;
 	st->s.portal_id = PORTAL_FIRST;
 	st->s.family_name = values[1];
