@@ -329,7 +329,7 @@ static int signup_match(struct store_conn *c, int64_t portal, const char *family
 	                     "WHERE p.org_id IN (SELECT id FROM organisations WHERE portal_id = ?) "
 	                     "AND p.family_key = ? AND p.birth_date = ? "
 	                     "AND (p.mobile = ? OR p.email = ?) ORDER BY p.id",
-	                     "tittttt", mobile, portal, key, birth, mobile, email);
+	                     "titttt", mobile, portal, key, birth, mobile, email);
 	if (rc != 0)
 		return ACCOUNT_ERR;
 	rc = ACCOUNT_NOTFOUND;

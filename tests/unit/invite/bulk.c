@@ -1,0 +1,108 @@
+/* Tests for src/invite/bulk.c: report counts, all-or-nothing, one-time batch keys. */
+#include "fixture.h"
+
+TestSuite(invite_bulk, .init = fx_setup, .fini = fx_teardown);
+
+/* Six patients, one of each kind; ids in out[0..5]: ok, ok(sms only), account, family,
+ * no contact, invited recently. */
+static void six(int64_t out[6])
+{
+	out[0] = ix_damico();
+	out[1] = ix_patient(ORG_A, "Marco", "Rossi", "1975-02-02", "+393330000002", NULL, "it");
+	out[2] = ix_patient(ORG_A, "Eve", "Mail", "1990-01-01", NULL, "eve@example.org", "en");
+	cr_assert_eq(store_exec(fx_conn, NULL,
+	                        "INSERT INTO accounts (patient_id, portal_id, login, pw_hash) "
+	                        "VALUES (?, ?, 'eve@example.org', 'x')",
+	                        "ii", out[2], PORTAL),
+	             0);
+	struct store_patient kid = {.org_id = ORG_A,
+	                            .given_name = "Luca",
+	                            .family_name = "D'Amico",
+	                            .birth_date = "2015-03-03",
+	                            .lang = "it",
+	                            .managed_by = out[0]};
+	cr_assert_eq(store_patient_add(fx_conn, &kid), 0);
+	out[3] = kid.id;
+	out[4] = ix_patient(ORG_A, "Ann", "Nocontact", "1990-01-01", NULL, NULL, "it");
+	out[5] = ix_patient(ORG_A, "Sara", "Recent", "1990-01-01", "+393330000005", NULL, "it");
+	struct invite_request r = {.org_id = ORG_A, .patient_id = out[5]};
+	cr_assert_eq(invite_send(fx_conn, NULL, &r, NOW - 3600, NULL), 0);
+}
+
+Test(invite_bulk, report_counts_every_reason)
+{
+	int64_t ids[8];
+	six(ids);
+	ids[6] = ix_patient(ORG_B, "Bob", "Elsewhere", "1990-01-01", "+393330000001", NULL, "it");
+	ids[7] = ids[0]; /* selected twice: invited once */
+	struct invite_bulk_report pre, rep;
+	cr_assert_eq(invite_bulk_preview(fx_conn, ORG_A, ids, 8, NOW, &pre), 0);
+	cr_assert_eq(
+	    invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 8, "batch-1", "192.0.2.5", NOW, &rep), 0);
+	cr_assert_eq(memcmp(&pre, &rep, sizeof(rep)), 0);
+	cr_assert_eq(rep.invited, 2);
+	cr_assert_eq(rep.has_account, 1);
+	cr_assert_eq(rep.family, 1);
+	cr_assert_eq(rep.no_contact, 1);
+	cr_assert_eq(rep.recent, 1);
+	cr_assert_eq(rep.not_found, 1);
+	/* 1 earlier + 2 now; D'Amico gets sms + e-mail, Rossi sms: 3 messages + 1 earlier. */
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), 3);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM messages", 0), 4);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM audit_events WHERE action = 'invite.sent' AND "
+	                      "detail = 'bulk' AND ip = '192.0.2.5'",
+	                      0),
+	             2);
+}
+
+Test(invite_bulk, same_batch_twice_invites_nobody_twice)
+{
+	int64_t ids[6];
+	six(ids);
+	struct invite_bulk_report a, b, c;
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-42", NULL, NOW, &a), 0);
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-42", NULL, NOW + 5, &b), 0);
+	cr_assert_eq(memcmp(&a, &b, sizeof(a)), 0,
+	             "the second run reports the first run's numbers");
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), 3);
+	/* Another organisation may use the same key; a new key runs again (all recent now). */
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-43", NULL, NOW + 5, &c), 0);
+	cr_assert_eq(c.invited, 0);
+	cr_assert_eq(c.recent, 3);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), 3);
+}
+
+Test(invite_bulk, all_or_nothing)
+{
+	int64_t ids[6];
+	six(ids);
+	int64_t before = ix_count("SELECT COUNT(*) FROM messages", 0);
+	/* A trigger makes the last message insert fail: nothing of the batch may stay. */
+	cr_assert_eq(store_exec(fx_conn, NULL,
+	                        "CREATE TRIGGER boom BEFORE INSERT ON messages "
+	                        "WHEN NEW.recipient = '+393330000002' "
+	                        "BEGIN SELECT RAISE(ABORT, 'boom'); END",
+	                        ""),
+	             0);
+	struct invite_bulk_report rep;
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-7", NULL, NOW, &rep),
+	             INVITE_ERR);
+	cr_assert_eq(rep.invited, 0);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), 1);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM messages", 0), before);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invite_batches", 0), 0);
+	/* The key stays free: once fixed, the same form works. */
+	cr_assert_eq(store_exec(fx_conn, NULL, "DROP TRIGGER boom", ""), 0);
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-7", NULL, NOW, &rep), 0);
+	cr_assert_eq(rep.invited, 2);
+}
+
+Test(invite_bulk, no_batch_key_and_empty_selection)
+{
+	struct invite_bulk_report rep;
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, NULL, 0, NULL, NULL, NOW, &rep), 0);
+	cr_assert_eq(rep.invited + rep.not_found, 0);
+	int64_t id = ix_damico();
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, &id, 1, NULL, NULL, NOW, &rep), 0);
+	cr_assert_eq(rep.invited, 1);
+}
