@@ -71,9 +71,9 @@ struct booking_service {
 	int duration_min;   /* > 0 */
 	enum booking_kind kind;
 	enum booking_payment payment;
-	int64_t price_cents;           /* >= 0; mandatory payment needs > 0 */
-	int online_booking, active;    /* 0/1 */
-	char *org_name;                /* filled by reads */
+	int64_t price_cents;        /* >= 0; mandatory payment needs > 0 */
+	int online_booking, active; /* 0/1 */
+	char *org_name;             /* filled by reads */
 };
 
 /*
@@ -121,10 +121,10 @@ int booking_hours_get(struct store_conn *c, const struct booking_actor *who, int
 /* --- slots ------------------------------------------------------------------- */
 
 struct booking_generate_result {
-	int created;  /* new slots */
-	int updated;  /* existing slots whose length or capacity changed */
-	int removed;  /* free, never-booked slots no longer in the pattern */
-	int kept;     /* slots no longer in the pattern kept because they hold bookings */
+	int created; /* new slots */
+	int updated; /* existing slots whose length or capacity changed */
+	int removed; /* free, never-booked slots no longer in the pattern */
+	int kept;    /* slots no longer in the pattern kept because they hold bookings */
 };
 
 /*
@@ -174,8 +174,7 @@ int booking_slots_search(struct store_conn *c, const struct booking_actor *who,
  * after it (or now, when later), soonest first; slot_id itself is left out.
  */
 int booking_slots_next(struct store_conn *c, const struct booking_actor *who, int64_t slot_id,
-                       int64_t now, int limit, struct booking_slot **rows, int *n,
-                       struct arena *a);
+                       int64_t now, int limit, struct booking_slot **rows, int *n, struct arena *a);
 
 /* --- appointments ------------------------------------------------------------ */
 
@@ -186,7 +185,7 @@ struct booking_appointment {
 	enum booking_via via;
 	enum booking_payment payment;
 	enum booking_status status;
-	int64_t created_by_staff; /* 0 when online */
+	int64_t created_by_staff;                     /* 0 when online */
 	char *service_name, *org_name, *patient_name; /* filled by reads (arena) */
 };
 
@@ -196,10 +195,10 @@ struct booking_request {
 	/* Offline (staff) only; ignored for patients, who get the service's terms. */
 	int64_t service_id, org_id, start_at; /* with slot_id 0: what, where, when */
 	int duration_min;                     /* with slot_id 0: 0 = the service's */
-	int kind;             /* enum booking_kind, or -1 for the service's */
-	int payment;          /* enum booking_payment, or -1 for the service's */
-	int64_t amount_cents; /* -1 for the service's price */
-	int import;           /* staff: booked_via 'import' instead of 'offline' */
+	int kind;                             /* enum booking_kind, or -1 for the service's */
+	int payment;                          /* enum booking_payment, or -1 for the service's */
+	int64_t amount_cents;                 /* -1 for the service's price */
+	int import;                           /* staff: booked_via 'import' instead of 'offline' */
 	int64_t now;
 };
 
@@ -274,7 +273,6 @@ int booking_mark_paid(struct store_conn *c, int64_t appointment_id, const char *
  * the organisations the staff actor manages, soonest first (at most 500).
  */
 int booking_unpaid_video(struct store_conn *c, const struct booking_actor *who, int hours,
-                         int64_t now, struct booking_appointment **rows, int *n,
-                         struct arena *a);
+                         int64_t now, struct booking_appointment **rows, int *n, struct arena *a);
 
 #endif
