@@ -224,7 +224,7 @@ int pay_checkout_start(struct pay *p, struct store_conn *c, int64_t appointment_
 	    "INSERT INTO payments (appointment_id, provider, state, amount_cents, "
 	    "currency, created_at, updated_at) "
 	    "VALUES (?, ?, 'pending', ?, ?, ?, ?) RETURNING id",
-	    "itiiii", appointment_id, p->prov->name, due.amount_cents, due.currency, now, now);
+	    "ititii", appointment_id, p->prov->name, due.amount_cents, due.currency, now, now);
 	if (src == STORE_NOTFOUND) /* the appointment went away: foreign key */
 		return PAY_NOTFOUND;
 	if (src != 0)
