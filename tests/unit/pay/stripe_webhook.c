@@ -11,6 +11,7 @@
 #include "lib/arena.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #define NOW 1700000000
 
@@ -402,4 +403,69 @@ Test(pay_webhook, concurrent_events_for_one_session_change_once)
 	expect_one_paid(&r, appt, pid);
 	cr_assert_eq(pf_count("SELECT COUNT(*) FROM payment_events WHERE payment_id = ?", pid),
 	             NODES);
+}
+
+/* A deterministic interleaving: node A has inserted the event and settled the
+ * payment but not committed when node B's delivery arrives. B must wait for A
+ * and then change nothing (PostgreSQL: B blocks on A's index entry; SQLite: on
+ * A's write lock). */
+struct late {
+	const char *body;
+	int rc;
+	enum pay_outcome outcome;
+};
+
+static void *late_node(void *arg)
+{
+	struct late *l = arg;
+	struct store *st = NULL;
+	struct pay *p = NULL;
+	struct pay_result res = {0};
+	struct config cfg;
+	l->rc = -100;
+	if (store_open(&st, fx_url, 1) == 0 &&
+	    pay_create(&p, pf_config_fill(&cfg, "stripe", NULL)) == 0) {
+		struct store_conn *c = store_acquire(st);
+		l->rc = deliver(p, c, l->body, now_utc(), &res);
+		store_release(c);
+	}
+	l->outcome = res.outcome;
+	store_free(st);
+	pay_free(p);
+	return NULL;
+}
+
+Test(pay_webhook, delivery_during_another_nodes_transaction_waits_and_changes_nothing)
+{
+	int64_t appt = 0, pid = stripe_payment("cs_test_late", 8000, &appt);
+	struct late l = {
+	    .body = event("evt_late", "checkout.session.completed", "cs_test_late", "paid", 8000)};
+	struct store *a_st = NULL;
+	cr_assert_eq(store_open(&a_st, fx_url, 1), 0);
+	struct store_conn *a = store_acquire(a_st);
+	cr_assert_eq(store_begin(a), 0);
+	cr_assert_eq(store_exec(a, NULL,
+	                        "INSERT INTO payment_events (provider, event_id, type, payment_id, "
+	                        "received_at) VALUES ('stripe', 'evt_late', 'x', ?, ?)",
+	                        "ii", pid, now_utc()),
+	             0);
+	cr_assert_eq(store_exec(a, NULL,
+	                        "UPDATE payments SET state = 'succeeded' WHERE id = ? "
+	                        "AND state = 'pending'",
+	                        "i", pid),
+	             0);
+	cr_assert_eq(
+	    store_exec(a, NULL, "UPDATE appointments SET paid_at = 42 WHERE id = ?", "i", appt), 0);
+	pthread_t t;
+	cr_assert_eq(pthread_create(&t, NULL, late_node, &l), 0);
+	struct timespec ts = {0, 300 * 1000000L};
+	nanosleep(&ts, NULL);
+	cr_assert_eq(store_commit(a), 0);
+	pthread_join(t, NULL);
+	store_release(a);
+	store_free(a_st);
+	cr_assert_eq(l.rc, 0, "%s", pay_strerror(l.rc));
+	cr_assert_eq(l.outcome, PAY_OUT_DUPLICATE);
+	cr_assert_eq(pf_paid_at(appt), 42);
+	cr_assert_eq(pf_count("SELECT COUNT(*) FROM payment_events WHERE payment_id = ?", pid), 1);
 }
