@@ -44,7 +44,7 @@ int booking_service_create(struct store_conn *c, const struct booking_actor *who
 	                  "INSERT INTO services (org_id, name, duration_min, kind, price_cents, "
 	                  "payment, online_booking, active) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
 	                  "RETURNING id",
-	                  "itiiitii", svc->org_id, svc->name, (int64_t)svc->duration_min,
+	                  "itititii", svc->org_id, svc->name, (int64_t)svc->duration_min,
 	                  bk_kind_text[svc->kind], svc->price_cents, bk_payment_text[svc->payment],
 	                  (int64_t)(svc->online_booking != 0), (int64_t)(svc->active != 0));
 	return bk_err(rc);
