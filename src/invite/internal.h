@@ -31,6 +31,16 @@ struct inv_patient {
 	int has_password;
 	char *given_name, *family_name, *mobile, *email, *lang;
 };
+/* The columns inv_patient_fill() reads, up to FROM; add a WHERE. */
+#define INV_PATIENT_SELECT                                                                         \
+	"SELECT p.id, p.org_id, p.managed_by, p.given_name, p.family_name, p.mobile, p.email, "    \
+	"p.lang, "                                                                                 \
+	"(SELECT COUNT(*) FROM accounts a WHERE a.patient_id = p.id AND a.pw_hash IS NOT NULL), "  \
+	"(SELECT COALESCE(MAX(i.created_at), 0) FROM invitations i WHERE i.patient_id = p.id) "    \
+	"FROM patients p "
+struct store_stmt;
+/* Fills p from the current row of an INV_PATIENT_SELECT statement (strings into a). */
+void inv_patient_fill(struct store_stmt *s, struct inv_patient *p, struct arena *a);
 /* Reads patient id of org_id: 0, INVITE_NOTFOUND or INVITE_ERR. */
 int inv_patient_load(struct store_conn *c, int64_t org_id, int64_t id, struct inv_patient *p,
                      struct arena *a);

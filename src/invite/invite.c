@@ -62,33 +62,31 @@ int inv_org_load(struct store_conn *c, int64_t org_id, struct inv_org *out, stru
 	return rc;
 }
 
+void inv_patient_fill(struct store_stmt *s, struct inv_patient *p, struct arena *a)
+{
+	p->id = store_col_int(s, 0);
+	p->org_id = store_col_int(s, 1);
+	p->managed_by = store_col_int(s, 2);
+	p->given_name = store_col_dup(s, 3, a);
+	p->family_name = store_col_dup(s, 4, a);
+	p->mobile = store_col_dup(s, 5, a);
+	p->email = store_col_dup(s, 6, a);
+	p->lang = store_col_dup(s, 7, a);
+	p->has_password = store_col_int(s, 8) > 0;
+	p->last_invited_at = store_col_int(s, 9);
+}
+
 int inv_patient_load(struct store_conn *c, int64_t org_id, int64_t id, struct inv_patient *p,
                      struct arena *a)
 {
 	struct store_stmt *s = NULL;
-	int rc = store_query(
-	    c, &s,
-	    "SELECT p.id, p.org_id, p.managed_by, p.given_name, p.family_name, p.mobile, p.email, "
-	    "p.lang, "
-	    "(SELECT COUNT(*) FROM accounts a WHERE a.patient_id = p.id AND a.pw_hash IS NOT "
-	    "NULL), "
-	    "(SELECT COALESCE(MAX(i.created_at), 0) FROM invitations i WHERE i.patient_id = p.id) "
-	    "FROM patients p WHERE p.id = ? AND p.org_id = ?",
-	    "ii", id, org_id);
+	int rc = store_query(c, &s, INV_PATIENT_SELECT "WHERE p.id = ? AND p.org_id = ?", "ii", id,
+	                     org_id);
 	if (rc != 0)
 		return inv_store_err(rc);
 	rc = store_step(s);
 	if (rc == 1) {
-		p->id = store_col_int(s, 0);
-		p->org_id = store_col_int(s, 1);
-		p->managed_by = store_col_int(s, 2);
-		p->given_name = store_col_dup(s, 3, a);
-		p->family_name = store_col_dup(s, 4, a);
-		p->mobile = store_col_dup(s, 5, a);
-		p->email = store_col_dup(s, 6, a);
-		p->lang = store_col_dup(s, 7, a);
-		p->has_password = store_col_int(s, 8) > 0;
-		p->last_invited_at = store_col_int(s, 9);
+		inv_patient_fill(s, p, a);
 		rc = 0;
 	} else {
 		rc = rc == 0 ? INVITE_NOTFOUND : inv_store_err(rc);
