@@ -19,14 +19,14 @@ LDFLAGS  ?=
 LIB_SRC   := $(sort $(shell find src -name '*.c' ! -path src/main.c))
 LIB_OBJ   := $(patsubst %.c,$(B)/obj/%.o,$(LIB_SRC)) $(B)/obj/embedded.o
 EMBED_IN  := $(sort $(shell find src/store/migrations web -type f 2>/dev/null))
-UNIT_SRC  := $(sort $(shell find tests/unit -name '*.c' 2>/dev/null))
-HTTP_SRC  := $(sort $(shell find tests/http -name '*.c' 2>/dev/null))
+UNIT_SRC  := $(sort $(shell find tests/unit tests/common -name '*.c' 2>/dev/null))
+HTTP_SRC  := $(sort $(shell find tests/http tests/common -name '*.c' 2>/dev/null))
 UNIT_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(UNIT_SRC))
 HTTP_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(HTTP_SRC))
 PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
-.PHONY: all deps demo test unit unit-pg http browser sanitize format check-format clean bench
+.PHONY: all deps demo test unit unit-pg http http-pg browser sanitize format check-format clean bench
 
 all: $(B)/invito $(MO)
 
@@ -81,6 +81,11 @@ unit-pg: $(B)/unit-tests $(MO)
 http: $(B)/http-tests $(B)/invito $(MO)
 	$(B)/http-tests --jobs 2
 
+# The whole HTTP suite again on a throwaway PostgreSQL server: each test's server
+# gets a schema of its own there (tests/common/pgtest.h).
+http-pg: $(B)/http-tests $(B)/invito $(MO)
+	./scripts/pg-test.sh $(B)/http-tests --jobs 2
+
 browser: all
 	@./scripts/browser-tests.sh
 
@@ -95,7 +100,7 @@ sanitize: $(MO)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
-	@$(MAKE) --no-print-directory unit unit-pg http sanitize browser
+	@$(MAKE) --no-print-directory unit unit-pg http http-pg sanitize browser
 
 bench: all
 	@./bench/run.sh

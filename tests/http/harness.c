@@ -2,10 +2,12 @@
  * harness: starts the real server on a fresh database for one test process
  * and drives it with libcurl. See harness.h for the API. Test code only: it
  * may abort on any setup failure (Criterion reports it) and never touches a
- * database other than its own temporary one.
+ * database other than its own temporary one (an SQLite file, or with
+ * INVITO_TEST_PG a PostgreSQL schema of its own, tests/common/pgtest.h).
  */
 #include "harness.h"
 
+#include "../common/pgtest.h"
 #include "http/http.h"
 #include "http/internal.h"
 #include "lib/arena.h"
@@ -99,10 +101,16 @@ void h_start_with(void (*tweak)(struct config *cfg))
 	memset(&H, 0, sizeof(H));
 	/* Defaults, no invito.conf (an empty file instead), then the test settings. */
 	must(config_load(&H.cfg, "/dev/null") == 0, "config_load");
-	snprintf(H.dir, sizeof(H.dir), "/tmp/invito-http-XXXXXX");
-	must(mkdtemp(H.dir) != NULL, "mkdtemp");
-	char db[128];
-	snprintf(db, sizeof(db), "%s/test.db", H.dir);
+	char db[512];
+	if (pgtest_server() != NULL) {
+		char err[512];
+		if (pgtest_schema_create(H.pg_schema, db, sizeof(db), err, sizeof(err)) < 0)
+			cr_assert_fail("harness: %s", err);
+	} else {
+		snprintf(H.dir, sizeof(H.dir), "/tmp/invito-http-XXXXXX");
+		must(mkdtemp(H.dir) != NULL, "mkdtemp");
+		snprintf(db, sizeof(db), "%s/test.db", H.dir);
+	}
 	cfg_set("listen", "127.0.0.1");
 	cfg_set("port", "0");
 	cfg_set("database", db);
@@ -159,13 +167,20 @@ void h_stop(void)
 	h_stop_server();
 	store_free(H.store);
 	H.store = NULL;
-	const char *suffix[] = {"", "-wal", "-shm", "-journal"};
-	for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
-		char p[160];
-		snprintf(p, sizeof(p), "%s/test.db%s", H.dir, suffix[i]);
-		unlink(p);
+	if (H.pg_schema[0] != '\0') {
+		char err[512];
+		if (pgtest_schema_drop(H.pg_schema, err, sizeof(err)) < 0)
+			cr_log_warn("harness: %s", err);
+		H.pg_schema[0] = '\0';
+	} else if (H.dir[0] != '\0') {
+		const char *suffix[] = {"", "-wal", "-shm", "-journal"};
+		for (size_t i = 0; i < sizeof(suffix) / sizeof(suffix[0]); i++) {
+			char p[160];
+			snprintf(p, sizeof(p), "%s/test.db%s", H.dir, suffix[i]);
+			unlink(p);
+		}
+		rmdir(H.dir);
 	}
-	rmdir(H.dir);
 	config_free(&H.cfg);
 	if (i18n_started) {
 		i18n_free();

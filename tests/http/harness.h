@@ -2,8 +2,10 @@
  * harness: black-box HTTP tests against the REAL server, in-process.
  *
  * Each Criterion test runs in its own process; h_start() (use it as the
- * suite's .init) gives that process a fresh temporary SQLite database (all
- * migrations applied), seeds two separate customers (portal + organisation +
+ * suite's .init) gives that process a fresh temporary database with all
+ * migrations applied (an SQLite file; or, when INVITO_TEST_PG is set, as
+ * `make http-pg` does through scripts/pg-test.sh, a PostgreSQL schema of its
+ * own on that server), seeds two separate customers (portal + organisation +
  * one staff user each, so organisation isolation can be tested), and starts
  * invito's HTTP server on 127.0.0.1, on a free port. h_stop() (.fini) stops
  * it and deletes the database. Requests go through libcurl; each "client" has
@@ -65,8 +67,9 @@ struct harness {
 	struct store *store;
 	struct http_server *srv;
 	int port;
-	char base[64]; /* "http://127.0.0.1:PORT", also cfg.base_url */
-	char dir[64];  /* the temporary directory of the database */
+	char base[64];      /* "http://127.0.0.1:PORT", also cfg.base_url */
+	char dir[64];       /* the temporary directory of the SQLite database ("" on PostgreSQL) */
+	char pg_schema[64]; /* with INVITO_TEST_PG: this test's PostgreSQL schema, else "" */
 	struct h_org org[H_ORGS];
 };
 
