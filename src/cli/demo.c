@@ -6,9 +6,11 @@
  * seed: the same names every time), family members managed by a parent's
  * account, appointments past and future (offline video consultations with
  * mandatory payment among them, some paid), recalls falling due, and a staff
- * admin. Everything is written in one transaction. Demo passwords are fixed
- * and public, so printing them is intended; no real address or number is
- * used (example domains, fictitious mobiles).
+ * admin. Everything is written in one transaction, on SQLite or PostgreSQL
+ * (so no statement may be expected to fail: a failure aborts a PostgreSQL
+ * transaction). Demo passwords are fixed and public, so printing them is
+ * intended; a database password never is (store_url_redact). No real address
+ * or number is used (example domains, fictitious mobiles).
  */
 #include "cli/cli.h"
 #include "config.h"
@@ -300,10 +302,13 @@ static char *ascii_key(struct demo *d, const char *name)
 static int add_account(struct demo *d, int idx, const char *login, int64_t portal)
 {
 	int64_t acc;
+	/* DO NOTHING rather than a failed insert: on PostgreSQL an error would abort the
+	 * one transaction the whole demo is written in. */
 	int rc =
 	    store_insert(d->c, &acc,
 	                 "INSERT INTO accounts (patient_id, portal_id, login, pw_hash, created_at, "
-	                 "password_changed_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+	                 "password_changed_at) VALUES (?, ?, ?, ?, ?, ?) "
+	                 "ON CONFLICT DO NOTHING RETURNING id",
 	                 "iittii", d->patients[idx], portal, login, d->patient_hash,
 	                 d->now - 86400 * (int64_t)(10 + idx % 200), d->now - 86400 * 5);
 	if (rc == STORE_CONFLICT)
@@ -578,7 +583,9 @@ int cli_demo(int argc, char **argv, struct config *cfg)
 	struct store *st = NULL;
 	struct demo d = {0};
 	const char *path = sqlite_path(cfg->database);
-	const char *name = path ? path : cfg->database;
+	char redacted[1024];
+	const char *name =
+	    path ? path : store_url_redact(cfg->database, redacted, sizeof(redacted));
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--fresh") == 0)

@@ -3,7 +3,8 @@
  * every pending embedded migration, and reports where the schema stands. Safe
  * to run any number of times and beside a running server (each migration is
  * one write transaction).
- * It must never print anything from the database but its version.
+ * It must never print anything from the database but its version, nor the
+ * password a postgresql:// URL may carry (store_url_redact).
  */
 #include "cli/cli.h"
 #include "config.h"
@@ -26,20 +27,22 @@ int cli_migrate(int argc, char **argv, struct config *cfg)
 		                       argv[i]);
 	}
 	struct store *st = NULL;
+	char name[1024];
+	store_url_redact(cfg->database, name, sizeof(name));
 	int rc = store_open(&st, cfg->database, 1);
 	if (rc != 0) {
-		fprintf(stderr, "invito migrate: cannot open database %s: %s\n", cfg->database,
+		fprintf(stderr, "invito migrate: cannot open database %s: %s\n", name,
 		        store_strerror(rc));
 		return 1;
 	}
 	int version = store_schema_version(st);
 	int ret = 1;
 	if (version < 0) {
-		fprintf(stderr, "invito migrate: cannot read schema version of %s: %s\n",
-		        cfg->database, store_strerror(version));
+		fprintf(stderr, "invito migrate: cannot read schema version of %s: %s\n", name,
+		        store_strerror(version));
 		goto out;
 	}
-	printf("database %s at schema version %d (%d applied)\n", cfg->database, version,
+	printf("database %s at schema version %d (%d applied)\n", name, version,
 	       store_last_applied(st));
 	ret = 0;
 out:

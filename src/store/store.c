@@ -80,6 +80,70 @@ int store_open(struct store **out, const char *url, int pool)
 	return 0;
 }
 
+/* Appends n bytes of s to out[*len], keeping room for the NUL. */
+static void put(char *out, size_t size, size_t *len, const char *s, size_t n)
+{
+	if (n > size - 1 - *len)
+		n = size - 1 - *len;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
+}
+
+char *store_url_redact(const char *url, char *out, size_t size)
+{
+	size_t len = 0;
+	if (size == 0)
+		return out;
+	out[0] = '\0';
+	if (url == NULL)
+		return out;
+	size_t scheme = 0;
+	if (strncmp(url, "postgresql://", 13) == 0)
+		scheme = 13;
+	else if (strncmp(url, "postgres://", 11) == 0)
+		scheme = 11;
+	if (scheme == 0) {
+		put(out, size, &len, url, strlen(url));
+		return out;
+	}
+	put(out, size, &len, url, scheme);
+	const char *p = url + scheme;
+	size_t auth = strcspn(p, "/?#");
+	const char *at = NULL; /* the last '@' of the authority ends the user info */
+	for (const char *q = p; q < p + auth; q++)
+		if (*q == '@')
+			at = q;
+	if (at != NULL) {
+		const char *colon = memchr(p, ':', (size_t)(at - p));
+		if (colon != NULL) {
+			put(out, size, &len, p, (size_t)(colon - p));
+			put(out, size, &len, ":***", 4);
+			p = at;
+		}
+	}
+	const char *query = strchr(p, '?');
+	if (query == NULL) {
+		put(out, size, &len, p, strlen(p));
+		return out;
+	}
+	put(out, size, &len, p, (size_t)(query + 1 - p));
+	for (const char *q = query + 1; *q != '\0';) {
+		size_t n = strcspn(q, "&#");
+		if (n >= 9 && strncmp(q, "password=", 9) == 0) {
+			put(out, size, &len, "password=***", 12);
+		} else {
+			put(out, size, &len, q, n);
+		}
+		q += n;
+		if (*q != '\0') {
+			put(out, size, &len, q, 1);
+			q++;
+		}
+	}
+	return out;
+}
+
 void store_free(struct store *st)
 {
 	if (st != NULL)

@@ -53,6 +53,12 @@ int store_schema_version(struct store *st);
 int store_last_applied(struct store *st);
 /* "sqlite" (or "pg"): the backend behind st. */
 const char *store_backend_name(struct store *st);
+/*
+ * url made fit to print: in a postgresql:// (or postgres://) URL the password,
+ * in user:password@ or a password= parameter, becomes "***"; any other URL is
+ * copied as it is. Writes into out (size bytes, truncated to fit) and returns out.
+ */
+char *store_url_redact(const char *url, char *out, size_t size);
 
 /* Waits for a free connection. Never returns NULL. */
 struct store_conn *store_acquire(struct store *st);
