@@ -462,8 +462,8 @@ static int scope_view(struct http_req *req, struct view *v, const int64_t *ids, 
 	view_set(v, "list_url", staff_list_url(f, 0, req->arena));
 	if (by_filter)
 		return 0;
-	size_t shown = 0;
-	for (size_t i = 0; i < n && shown < NAMES_SHOWN; i++) {
+	size_t shown = 0, i = 0;
+	for (; i < n && shown < NAMES_SHOWN; i++) {
 		struct store_patient p;
 		int e = store_patient_get(req->db, req->session->org_id, ids[i], &p, req->arena);
 		if (e == STORE_NOTFOUND)
@@ -475,7 +475,8 @@ static int scope_view(struct http_req *req, struct view *v, const int64_t *ids, 
 		view_setf(o, "href", "/staff/patients/%lld", (long long)p.id);
 		shown++;
 	}
-	view_set_int(v, "more", n > shown ? (int64_t)(n - shown) : 0);
+	/* the ids not looked at; another organisation's id is neither named nor counted here */
+	view_set_int(v, "more", (int64_t)(n - i));
 	return 0;
 }
 

@@ -442,6 +442,7 @@ Test(staff_invite, bulk_confirmation_counts_and_report)
 	cr_assert_eq(count_of(&r, "recent"), 1);
 	cr_assert_eq(count_of(&r, "not_found"), 1, "the other organisation's id is not theirs");
 	cr_assert(!has(&r, "Altrove"), "another organisation's patient is not named");
+	cr_assert(!has(&r, "Others not listed"));
 	cr_assert(has(&r, "Eva Uno"));
 	cr_assert(has(&r, "<th scope=\"row\">"));
 	char *batch = hidden(&r, "batch");
