@@ -5,12 +5,14 @@
  * Content-Type, the form fields) and answers what the test sets, like the API
  * does: 200 with a session's id and url, or 402/400 with an error object. The
  * checks on the request are made in the test's thread after the call.
+ * Suite pay_logs reads back what was logged: no key, secret or signature.
  */
 #include "fixture.h"
 
 #include "lib/arena.h"
 
 #include <arpa/inet.h>
+#include <criterion/redirect.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -383,4 +385,46 @@ Test(pay_stripe, checkout_then_webhook_marks_paid)
 	cr_assert_eq(pay_checkout_start(p, fx_conn, appt, NULL, now_utc(), &co, fx_arena),
 	             PAY_NOTHING_DUE);
 	pay_free(p);
+}
+
+/* Its own suite (no fixture init: the test sets up after redirecting stderr).
+ * Everything pay/ logs while failing in the ways most likely to leak: no secret in it. */
+static void capture_stderr(void)
+{
+	cr_redirect_stderr();
+}
+
+Test(pay_logs, secrets_never_logged, .init = capture_stderr)
+{
+	pf_setup();
+	struct pay *p = NULL;
+	struct pay_checkout co;
+	struct pay_result r;
+	int64_t appt = pf_appointment("mandatory", 8000);
+	server_start(401, "{\"error\":{\"type\":\"invalid_request_error\",\"message\":\"Invalid "
+	                  "API Key provided: " PF_STRIPE_KEY "\"}}");
+	cr_assert_eq(pay_create(&p, pf_config("stripe", srv.base)), 0);
+	cr_assert_eq(pay_checkout_start(p, fx_conn, appt, NULL, now_utc(), &co, fx_arena),
+	             PAY_PROVIDER);
+	server_stop();
+	const char *body = "{\"id\":\"evt_s\",\"type\":\"checkout.session.completed\"}";
+	char h[256];
+	pf_sign(h, sizeof(h), PF_SECRET, now_utc() - 1000, body);
+	cr_assert_eq(pay_webhook(p, fx_conn, h, body, strlen(body), now_utc(), &r), PAY_STALE);
+	pay_free(p);
+	struct pay *bad = NULL;
+	struct config *cfg = pf_config("stripe", NULL);
+	cfg->stripe_webhook_secret = (char *)"";
+	cr_assert_eq(pay_create(&bad, cfg), PAY_CONFIG);
+	pf_teardown();
+	fflush(stderr);
+
+	FILE *f = cr_get_redirected_stderr();
+	char log[65536];
+	size_t n = fread(log, 1, sizeof(log) - 1, f);
+	log[n] = '\0';
+	cr_assert_not_null(strstr(log, "stripe refused the checkout"), "%s", log);
+	cr_assert_null(strstr(log, "sk_test_51"), "%s", log);
+	cr_assert_null(strstr(log, "whsec_"), "%s", log);
+	cr_assert_null(strstr(log, h), "%s", log);
 }
