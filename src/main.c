@@ -20,6 +20,8 @@ static const struct command commands[] = {
     {"serve", cli_serve, "serve [--port N] [--listen ADDR]",
      "Run the web server, the outbox dispatcher and the scheduler."},
     {"migrate", cli_migrate, "migrate", "Apply pending database migrations and print the version."},
+    {"migrate-to", cli_migrate_to, "migrate-to postgresql://... [--batch N]",
+     "Copy every row of the SQLite database into a new PostgreSQL database; check counts."},
     {"demo", cli_demo, "demo [--fresh]",
      "Create the demo database (or reuse it) with a clinic, patients and a staff login."},
     {"import", cli_import, "import patients FILE.csv --org ID",

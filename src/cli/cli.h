@@ -11,6 +11,7 @@ struct config;
 
 int cli_serve(int argc, char **argv, struct config *cfg);
 int cli_migrate(int argc, char **argv, struct config *cfg);
+int cli_migrate_to(int argc, char **argv, struct config *cfg);
 int cli_demo(int argc, char **argv, struct config *cfg);
 int cli_import(int argc, char **argv, struct config *cfg);
 int cli_user(int argc, char **argv, struct config *cfg);
