@@ -60,7 +60,8 @@ static void give_password(int org, int64_t patient, const char *login)
 static int64_t invite_now(int org, int64_t patient)
 {
 	struct store_conn *db = h_db();
-	struct invite_request r = {.org_id = H.org[org].org_id, .patient_id = patient};
+	struct invite_request r = {
+	    .org_id = H.org[org].org_id, .patient_id = patient, .ignore_recent = 1};
 	int64_t id = 0;
 	int err = invite_send(db, &H.cfg, &r, now_utc(), &id);
 	store_release(db);
@@ -389,6 +390,84 @@ Test(staff_invite, reset_password_sends_a_link)
 	h_resp_free(&r);
 	free(path);
 	cr_assert_eq(scalar("SELECT COUNT(*) FROM resets", "", 0, 0), 1);
+}
+
+Test(staff_invite, history_shows_each_state)
+{
+	int64_t id = add_patient(0, "Anna", "Verdi", "+393331112222", "anna@example.test", 0);
+	int64_t inv[4];
+	for (int i = 0; i < 4; i++)
+		inv[i] = invite_now(0, id);
+	struct store_conn *db = h_db();
+	int64_t now = now_utc();
+	/* 0: opened and expired; 1: locked; 2: accepted state as invite/ writes it; 3: pending */
+	cr_assert_eq(store_exec(db, NULL,
+	                        "UPDATE invitations SET opened_at = ?, expires_at = ? WHERE id = ?",
+	                        "iii", (int64_t)1767225600, now - 60, inv[0]),
+	             0);
+	cr_assert_eq(
+	    store_exec(db, NULL,
+	               "UPDATE invitations SET state = 'locked', locked_at = ? WHERE id = ?", "ii",
+	               now, inv[1]),
+	    0);
+	cr_assert_eq(store_exec(db, NULL,
+	                        "UPDATE invitations SET state = 'accepted', accepted_at = ? "
+	                        "WHERE id = ?",
+	                        "ii", now, inv[2]),
+	             0);
+	store_release(db);
+	struct h_client *c = staff_client(0);
+	struct h_resp r;
+	profile(c, id, NULL, &r);
+	cr_assert(has(&r, "<time datetime=\"2026-01-01T00:00Z\">01/01/2026 00:00</time>"),
+	          "the opening time");
+	cr_assert(has(&r, "class=\"state-expired\">Expired <time"));
+	cr_assert(has(&r, "class=\"state-locked\">Locked after too many wrong family names <time"));
+	cr_assert(has(&r, "class=\"state-accepted\">Accepted <time"));
+	cr_assert(has(&r, "class=\"state-pending\">Pending until <time"));
+	for (int i = 0; i < 4; i++) {
+		char *action =
+		    path_of("action=\"/staff/patients/%lld/invitations/%lld/revoke\"", id, inv[i]);
+		cr_assert_eq(has(&r, action), i == 3, "Revoke only for the pending link (%d)", i);
+		free(action);
+	}
+	h_resp_free(&r);
+
+	/* an expired link cannot be revoked */
+	char *path = path_of("/staff/patients/%lld/invitations/%lld/revoke", id, inv[0]);
+	cr_assert_eq(h_post_form(c, path, &r, "csrf", h_client_csrf(c), NULL), 303);
+	cr_assert_not_null(strstr(h_header(&r, "Location"), "?result=not-pending"));
+	h_resp_free(&r);
+	free(path);
+}
+
+Test(staff_invite, bulk_confirmation_names_the_first_fifty)
+{
+	char given[16];
+	char *ids[55];
+	for (int i = 0; i < 55; i++) {
+		snprintf(given, sizeof(given), "P%02d", i);
+		ids[i] = id_str(add_patient(0, given, "Molti", "+393330000001", NULL, 0));
+	}
+	/* 55 "ids" pairs, built as an urlencoded body */
+	char body[4096] = "action=invite&scope=selected";
+	for (int i = 0; i < 55; i++) {
+		strcat(body, "&ids=");
+		strcat(body, ids[i]);
+	}
+	struct h_client *c = staff_client(0);
+	char *full = NULL;
+	cr_assert(asprintf(&full, "%s&csrf=%s", body, h_client_csrf(c)) > 0);
+	struct h_resp r;
+	cr_assert_eq(h_post(c, "/staff/patients/actions", full, &r), 200);
+	cr_assert(has(&r, ">P49 Molti</a>"));
+	cr_assert(!has(&r, ">P50 Molti</a>"));
+	cr_assert(has(&r, "Others not listed: 5"));
+	cr_assert_eq(count_of(&r, "invited"), 55);
+	h_resp_free(&r);
+	free(full);
+	for (int i = 0; i < 55; i++)
+		free(ids[i]);
 }
 
 /* --- bulk ------------------------------------------------------------------ */
