@@ -26,7 +26,7 @@ HTTP_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(HTTP_SRC))
 PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
-.PHONY: all deps demo test unit unit-pg http http-pg browser sanitize format check-format clean bench
+.PHONY: all deps demo test unit unit-pg http http-pg scale browser sanitize format check-format clean bench
 
 all: $(B)/invito $(MO)
 
@@ -86,6 +86,11 @@ http: $(B)/http-tests $(B)/invito $(MO)
 http-pg: $(B)/http-tests $(B)/invito $(MO)
 	./scripts/pg-test.sh $(B)/http-tests --jobs 2
 
+# Two nodes behind haproxy (docs/haproxy.cfg.example) on one throwaway PostgreSQL:
+# sessions and an invitation across nodes, and a node killed under load.
+scale: $(B)/invito $(MO)
+	B=$(B) ./tests/scale/run.sh
+
 browser: all
 	@./scripts/browser-tests.sh
 
@@ -100,7 +105,7 @@ sanitize: $(MO)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
-	@$(MAKE) --no-print-directory unit unit-pg http http-pg sanitize browser
+	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser
 
 bench: all
 	@./bench/run.sh
