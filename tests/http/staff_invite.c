@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-TestSuite(staff_invite, .init = h_start, .fini = h_stop, .timeout = 120);
+TestSuite(staff_invite, .init = h_start, .fini = h_stop);
 
 /* --- seeding ------------------------------------------------------------ */
 
