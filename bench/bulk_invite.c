@@ -13,12 +13,20 @@
  *      -lcsv -lpthread -o build/invite/bulk_invite
  *   build/invite/bulk_invite [patients]
  * It writes two databases in a new directory under /tmp and removes them.
+ *
+ * On PostgreSQL (issue 7): give a postgresql:// URL after the number of
+ * patients, e.g. on a throwaway server:
+ *   scripts/pg-test.sh sh -c 'build/invite/bulk_invite 100000 "$INVITO_TEST_PG"'
+ * The two databases are then two new schemas on that server (dropped at the
+ * end), and the baseline is the same bare prepared INSERT through libpq, one
+ * row per round trip, in one transaction, on the same server in the same run.
  */
 #include "invite/invite.h"
 #include "lib/util.h"
 #include "store/store.h"
 
 #include <inttypes.h>
+#include <libpq-fe.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -126,6 +134,83 @@ static double baseline(const char *path, int64_t org, const int64_t *ids, int64_
 	return ms;
 }
 
+/* --- PostgreSQL mode ------------------------------------------------------ */
+
+/* DROP SCHEMA ... CASCADE lists every table as a notice: not for the bench's output. */
+static void pg_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* Runs one statement on the server (schema creation and removal). */
+static void pg_admin(const char *url, const char *sql)
+{
+	PGconn *pg = PQconnectdb(url);
+	PQsetNoticeProcessor(pg, pg_quiet, NULL);
+	PGresult *res = PQstatus(pg) == CONNECTION_OK ? PQexec(pg, sql) : NULL;
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		fprintf(stderr, "bulk_invite: %s: %s", sql, PQerrorMessage(pg));
+		exit(1);
+	}
+	PQclear(res);
+	PQfinish(pg);
+}
+
+/* The server URL with schema first on the search path. */
+static void pg_schema_url(const char *url, const char *schema, char *out, size_t size)
+{
+	if ((size_t)snprintf(out, size, "%s%coptions=-csearch_path%%3D%s", url,
+	                     strchr(url, '?') ? '&' : '?', schema) >= size)
+		check(-1, "URL too long");
+}
+
+static void pg_check(PGconn *pg, PGresult *res, ExecStatusType want, const char *what)
+{
+	if (PQresultStatus(res) != want) {
+		fprintf(stderr, "bulk_invite: %s: %s", what, PQerrorMessage(pg));
+		exit(1);
+	}
+	PQclear(res);
+}
+
+/* The PostgreSQL baseline: n invitation rows with one bare prepared INSERT, one transaction. */
+static double baseline_pg(const char *url, int64_t org, const int64_t *ids, int64_t n, double *cpu)
+{
+	PGconn *pg = PQconnectdb(url);
+	if (PQstatus(pg) != CONNECTION_OK)
+		check(-1, "baseline connect");
+	int64_t t0 = now_ms();
+	double c0 = cpu_ms();
+	pg_check(pg, PQexec(pg, "BEGIN"), PGRES_COMMAND_OK, "baseline begin");
+	pg_check(pg,
+	         PQprepare(pg, "ins",
+	                   "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
+	                   "created_by_staff, channel, target, created_at, expires_at, state) "
+	                   "VALUES ($1, 1, $2, $3, NULL, 'sms', NULL, $4, $5, 'pending')",
+	                   5, NULL),
+	         PGRES_COMMAND_OK, "baseline prepare");
+	char pid[24], porg[24], pnow[24], pexp[24];
+	snprintf(porg, sizeof(porg), "%" PRId64, org);
+	snprintf(pnow, sizeof(pnow), "%" PRId64, NOW);
+	snprintf(pexp, sizeof(pexp), "%" PRId64, NOW + 30 * 86400);
+	for (int64_t i = 0; i < n; i++) {
+		unsigned char h[32];
+		randombytes_buf(h, sizeof(h));
+		snprintf(pid, sizeof(pid), "%" PRId64, ids[i]);
+		const char *vals[5] = {pid, porg, (const char *)h, pnow, pexp};
+		int lens[5] = {0, 0, (int)sizeof(h), 0, 0};
+		int fmts[5] = {0, 0, 1, 0, 0};
+		pg_check(pg, PQexecPrepared(pg, "ins", 5, vals, lens, fmts, 0), PGRES_COMMAND_OK,
+		         "baseline insert");
+	}
+	pg_check(pg, PQexec(pg, "COMMIT"), PGRES_COMMAND_OK, "baseline commit");
+	double ms = (double)(now_ms() - t0);
+	*cpu = cpu_ms() - c0;
+	PQfinish(pg);
+	return ms;
+}
+
 static void remove_db(const char *path)
 {
 	const char *sfx[] = {"", "-wal", "-shm"};
@@ -139,17 +224,31 @@ static void remove_db(const char *path)
 int main(int argc, char **argv)
 {
 	int64_t n = 100000;
-	if (argc > 1 && parse_i64(argv[1], 1, 10000000, &n) != 0) {
-		fprintf(stderr, "usage: bulk_invite [patients]\n");
+	const char *pg = argc > 2 ? argv[2] : NULL; /* postgresql://...: PostgreSQL mode */
+	if ((argc > 1 && parse_i64(argv[1], 1, 10000000, &n) != 0) || argc > 3 ||
+	    (pg != NULL && strncmp(pg, "postgres", 8) != 0)) {
+		fprintf(stderr, "usage: bulk_invite [patients [postgresql://...]]\n");
 		return 2;
 	}
 	if (sodium_init() < 0)
 		return 1;
-	char dir[] = "/tmp/invito-bench-XXXXXX", a[128], b[128];
-	if (mkdtemp(dir) == NULL)
-		return 1;
-	snprintf(a, sizeof(a), "%s/invite.db", dir);
-	snprintf(b, sizeof(b), "%s/baseline.db", dir);
+	char dir[] = "/tmp/invito-bench-XXXXXX", a[1024], b[1024];
+	char schema_a[64] = "", schema_b[64] = "";
+	if (pg != NULL) {
+		char sql[128];
+		snprintf(schema_a, sizeof(schema_a), "invito_bench_%ld_a", (long)getpid());
+		snprintf(schema_b, sizeof(schema_b), "invito_bench_%ld_b", (long)getpid());
+		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s; CREATE SCHEMA %s", schema_a,
+		         schema_b);
+		pg_admin(pg, sql);
+		pg_schema_url(pg, schema_a, a, sizeof(a));
+		pg_schema_url(pg, schema_b, b, sizeof(b));
+	} else {
+		if (mkdtemp(dir) == NULL)
+			return 1;
+		snprintf(a, sizeof(a), "%s/invite.db", dir);
+		snprintf(b, sizeof(b), "%s/baseline.db", dir);
+	}
 
 	struct store *sa = NULL, *sb = NULL;
 	int64_t *ids = NULL, *ids_b = NULL;
@@ -160,7 +259,8 @@ int main(int argc, char **argv)
 	store_free(sb);
 
 	double base_cpu = 0;
-	double base_ms = baseline(b, org_b, ids_b, n, &base_cpu);
+	double base_ms = pg != NULL ? baseline_pg(b, org_b, ids_b, n, &base_cpu)
+	                            : baseline(b, org_b, ids_b, n, &base_cpu);
 
 	struct store_conn *c = store_acquire(sa);
 	struct invite_bulk_report rep;
@@ -175,7 +275,8 @@ int main(int argc, char **argv)
 	store_release(c);
 	store_free(sa);
 
-	printf("patients:                 %" PRId64 "\n", n);
+	printf("patients:                 %" PRId64 "%s\n", n,
+	       pg != NULL ? " (PostgreSQL, local server)" : " (SQLite)");
 	printf("invite_bulk:              %.0f ms wall, %.0f ms CPU  (%d invitations, %" PRId64
 	       " messages)\n",
 	       bulk_ms, bulk_cpu, rep.invited, msgs);
@@ -186,6 +287,13 @@ int main(int argc, char **argv)
 	       bulk_ms / base_ms, bulk_cpu / base_cpu);
 	free(ids);
 	free(ids_b);
+	if (pg != NULL) {
+		char sql[160];
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE; DROP SCHEMA %s CASCADE",
+		         schema_a, schema_b);
+		pg_admin(pg, sql);
+		return 0;
+	}
 	remove_db(a);
 	remove_db(b);
 	rmdir(dir);
