@@ -47,6 +47,22 @@ static const struct key keys[] = {
     {"stripe_secret_key", K_STR, F(stripe_secret_key), "", 0, 0},
     {"stripe_webhook_secret", K_STR, F(stripe_webhook_secret), "", 0, 0},
     {"stripe_tolerance", K_I64, F(stripe_tolerance), "300", 1, 86400},
+    {"dispatcher", K_BOOL, F(dispatcher), "1", 0, 1},
+    {"smtp_url", K_STR, F(smtp_url), "", 0, 0},
+    {"smtp_user", K_STR, F(smtp_user), "", 0, 0},
+    {"smtp_password", K_STR, F(smtp_password), "", 0, 0},
+    {"smtp_from", K_STR, F(smtp_from), "noreply@invito.invalid", 0, 0},
+    {"smtp_starttls", K_STR, F(smtp_starttls), "auto", 0, 0},
+    {"smtp_cafile", K_STR, F(smtp_cafile), "", 0, 0},
+    {"sms_url", K_STR, F(sms_url), "", 0, 0},
+    {"sms_token", K_STR, F(sms_token), "", 0, 0},
+    {"sms_sender", K_STR, F(sms_sender), "invito", 0, 0},
+    {"dispatch_batch", K_INT, F(dispatch_batch), "100", 1, 10000},
+    {"dispatch_interval_ms", K_INT, F(dispatch_interval_ms), "1000", 10, 3600000},
+    {"dispatch_claim_timeout", K_I64, F(dispatch_claim_timeout), "300", 1, 86400},
+    {"rate_sms_per_sec", K_INT, F(rate_sms_per_sec), "20", 0, 100000},
+    {"rate_email_per_sec", K_INT, F(rate_email_per_sec), "100", 0, 100000},
+    {"max_attempts", K_INT, F(max_attempts), "6", 1, 100},
 };
 
 static const struct key *find(const char *name)
@@ -55,6 +71,49 @@ static const struct key *find(const char *name)
 		if (strcmp(keys[i].name, name) == 0)
 			return &keys[i];
 	return NULL;
+}
+
+/* 1 when v is an http:// URL of this machine (tests' stand-ins), which may skip TLS. */
+static int local_http(const char *v)
+{
+	return strncmp(v, "http://127.0.0.1:", 17) == 0 || strcmp(v, "http://127.0.0.1") == 0 ||
+	       strncmp(v, "http://localhost:", 17) == 0 || strcmp(v, "http://localhost") == 0;
+}
+
+/* The delivery keys (smtp_*, sms_*): schemes and choices; a password or token never goes
+ * into err. */
+static int check_delivery(const char *key, const char *v, char *err, int n)
+{
+	if (strcmp(key, "smtp_url") == 0 && *v != '\0' && strncmp(v, "smtp://", 7) != 0 &&
+	    strncmp(v, "smtps://", 8) != 0) {
+		snprintf(err, (size_t)n, "smtp_url must start with smtp:// or smtps://");
+		return -1;
+	}
+	if (strcmp(key, "smtp_starttls") == 0 && strcmp(v, "auto") != 0 &&
+	    strcmp(v, "required") != 0 && strcmp(v, "off") != 0) {
+		snprintf(err, (size_t)n, "smtp_starttls must be auto, required or off");
+		return -1;
+	}
+	if (strcmp(key, "sms_url") == 0 && *v != '\0' && strncmp(v, "https://", 8) != 0 &&
+	    !local_http(v)) {
+		snprintf(
+		    err, (size_t)n,
+		    "sms_url must start with https:// (http:// only for 127.0.0.1 or localhost)");
+		return -1;
+	}
+	/* An address or a sender name goes into mail and SMS headers: never a line break. */
+	if ((strcmp(key, "smtp_from") == 0 || strcmp(key, "sms_sender") == 0 ||
+	     strcmp(key, "smtp_user") == 0) &&
+	    strpbrk(v, "\r\n") != NULL) {
+		snprintf(err, (size_t)n, "%s must be one line", key);
+		return -1;
+	}
+	if (strcmp(key, "smtp_from") == 0 &&
+	    (strchr(v, '@') == NULL || strpbrk(v, "<>\" ,;") != NULL)) {
+		snprintf(err, (size_t)n, "smtp_from must be a bare e-mail address (name@domain)");
+		return -1;
+	}
+	return 0;
 }
 
 static int check_str(const char *key, const char *v, char *err, int n)
@@ -100,6 +159,14 @@ static int check_str(const char *key, const char *v, char *err, int n)
 	/* Secrets may be empty (the sandbox needs none); their values never go into err. */
 	if (strcmp(key, "stripe_secret_key") == 0 || strcmp(key, "stripe_webhook_secret") == 0)
 		return 0;
+	if (check_delivery(key, v, err, n) < 0)
+		return -1;
+	/* Delivery settings that may stay empty: a channel without a URL is not sent. */
+	static const char *const may_be_empty[] = {"smtp_url",    "smtp_user", "smtp_password",
+	                                           "smtp_cafile", "sms_url",   "sms_token"};
+	for (size_t i = 0; i < ARRAY_LEN(may_be_empty); i++)
+		if (strcmp(key, may_be_empty[i]) == 0)
+			return 0;
 	if (*v == '\0') {
 		snprintf(err, (size_t)n, "%s must not be empty", key);
 		return -1;

@@ -32,6 +32,24 @@ struct config {
 	char *stripe_secret_key;     /* "sk_..."; "" until set */
 	char *stripe_webhook_secret; /* "whsec_..."; "" until set */
 	int64_t stripe_tolerance;    /* seconds a webhook signature stays valid, 300 */
+	/* delivery (src/comms/dispatch.c): passwords and tokens never logged, never shown */
+	int dispatcher;      /* `serve` runs the outbox dispatcher thread, on */
+	char *smtp_url;      /* "" (e-mail not sent) | "smtp://host:port" | "smtps://host:port" */
+	char *smtp_user;     /* "": no AUTH */
+	char *smtp_password; /* "" */
+	char *smtp_from;     /* envelope and From address, "noreply@invito.invalid" */
+	char *smtp_starttls; /* "auto" | "required" | "off" (smtp:// only) */
+	char *smtp_cafile;   /* CA bundle for the SMTP server's certificate; "": the system's */
+	char *sms_url;       /* "" (SMS not sent) | the gateway's https:// endpoint */
+	char *sms_token;     /* sent as "Authorization: Bearer TOKEN"; "" */
+	char *sms_sender;    /* default SMS sender, "invito" (an organisation may set its own) */
+	int dispatch_batch;  /* messages claimed per pass, 100 */
+	int dispatch_interval_ms; /* pause between passes when idle, 1000 */
+	/* seconds before a 'sending' claim counts as crashed, 300 */
+	int64_t dispatch_claim_timeout;
+	int rate_sms_per_sec;   /* per node; 0: unlimited; 20 */
+	int rate_email_per_sec; /* per node; 0: unlimited; 100 */
+	int max_attempts;       /* sends tried before a message is dead, 6 */
 };
 
 /* Loads defaults, then path (NULL: "invito.conf" if it exists; a given path must exist),

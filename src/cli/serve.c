@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 #include "app.h"
+#include "comms/dispatch.h"
 #include "config.h"
 #include "http/http.h"
 #include "lib/i18n.h"
@@ -61,6 +62,7 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 {
 	struct store *st = NULL;
 	struct http_server *srv = NULL;
+	struct comms_dispatcher *disp = NULL;
 	struct app app = {0};
 	int rc = 1;
 	sigset_t sigs;
@@ -90,6 +92,14 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 		        cfg->port);
 		goto out;
 	}
+	/* The outbox dispatcher on a thread of its own (dispatcher = off: another node's or
+	 * cron's `invito run-due` sends instead). */
+	if (cfg->dispatcher) {
+		if (comms_dispatcher_create(&disp, st, cfg) < 0 || comms_dispatcher_start(disp) < 0) {
+			fprintf(stderr, "invito serve: the outbox dispatcher did not start\n");
+			goto out;
+		}
+	}
 	int v6 = strchr(cfg->listen, ':') != NULL;
 	printf("invito listening on http://%s%s%s:%d\n", v6 ? "[" : "", cfg->listen, v6 ? "]" : "",
 	       http_server_port(srv));
@@ -102,6 +112,8 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 	         sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
+	/* first the dispatcher: it finishes the message in hand and gives back the rest */
+	comms_dispatcher_free(disp);
 	http_server_stop(srv);
 	store_free(st);
 	i18n_free();

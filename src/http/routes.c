@@ -43,6 +43,8 @@ const struct http_route http_routes[] = {
     {"POST", "/staff/patients/{id}/reset", staff_patient_reset, HTTP_STAFF | HTTP_CSRF},
     {"POST", "/staff/patients/{id}/invitations/{inv}/revoke", staff_invitation_revoke,
      HTTP_STAFF | HTTP_CSRF},
+    {"GET", "/staff/messages", staff_messages, HTTP_STAFF},
+    {"POST", "/staff/messages/{id}/retry", staff_message_retry, HTTP_STAFF | HTTP_CSRF},
 };
 
 const int http_nroutes = (int)(sizeof(http_routes) / sizeof(http_routes[0]));
