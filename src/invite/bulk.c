@@ -170,7 +170,8 @@ struct writer {
 	struct msg_row msg[BATCH];
 	int nmsg;
 	struct arena *marena; /* the queued messages' strings; renewed after each flush */
-	struct buf inv_sql, msg_sql, in_sql, scratch;
+	struct buf inv_sql, msg_sql, in_sql, scratch, subject;
+	struct comms_texts *texts; /* the organisation's invitation texts, parsed once */
 };
 
 static void sql_rows(struct buf *b, const char *head, const char *row, int n)
@@ -201,6 +202,7 @@ static void writer_init(struct writer *w, struct store_conn *c, const struct inv
 		buf_puts(&w->in_sql, ", ?");
 	buf_puts(&w->in_sql, ") ORDER BY p.id");
 	buf_init(&w->scratch, 64 * 1024);
+	buf_init(&w->subject, 64 * 1024);
 }
 
 static void writer_free(struct writer *w)
@@ -210,6 +212,8 @@ static void writer_free(struct writer *w)
 	buf_free(&w->msg_sql);
 	buf_free(&w->in_sql);
 	buf_free(&w->scratch);
+	buf_free(&w->subject);
+	comms_texts_free(w->texts);
 }
 
 /* Inserts inv[from..from+n) with the n-row statement sql. */
@@ -270,32 +274,20 @@ static int writer_flush(struct writer *w, int final)
 	return rc == 0 ? 0 : inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
 }
 
-/* Renders tmpl with v into the writer's message arena. */
-static char *render(struct writer *w, const char *tmpl, const struct comms_vars *v)
-{
-	if (tmpl == NULL)
-		return NULL;
-	buf_reset(&w->scratch);
-	if (comms_render(tmpl, v, &w->scratch) != 0)
-		return NULL;
-	return arena_strndup(w->marena, w->scratch.data, w->scratch.len);
-}
-
 /* Queues one message; flushes when the queue is full. */
 static int queue_msg(struct writer *w, const struct inv_patient *p, const char *channel,
-                     const char *recipient, const struct comms_vars *v)
+                     const char *recipient, const struct comms_link_vars *v)
 {
-	const struct comms_text *t = comms_default_text("invitation", channel, p->lang);
-	if (t == NULL)
+	int email = strcmp(channel, "email") == 0;
+	if (comms_texts_render(w->texts, channel, p->lang, v, email ? &w->subject : NULL,
+	                       &w->scratch) != 0)
 		return INVITE_ERR;
 	struct msg_row *m = &w->msg[w->nmsg];
 	m->patient_id = p->id;
 	m->channel = channel;
 	m->recipient = arena_strdup(w->marena, recipient);
-	m->subject = render(w, t->subject, v);
-	m->body = render(w, t->body, v);
-	if (m->body == NULL || (t->subject != NULL && m->subject == NULL))
-		return INVITE_ERR;
+	m->subject = email ? arena_strndup(w->marena, w->subject.data, w->subject.len) : NULL;
+	m->body = arena_strndup(w->marena, w->scratch.data, w->scratch.len);
 	if (++w->nmsg == BATCH)
 		return writer_flush(w, 0);
 	return 0;
@@ -317,7 +309,7 @@ static int queue_invite(struct writer *w, const struct inv_patient *p)
 		goto out;
 	}
 	char *link = arena_strndup(w->marena, w->scratch.data, w->scratch.len);
-	struct comms_vars v = {p->given_name, w->o->org_name, link, w->o->ttl_days};
+	struct comms_link_vars v = {p->given_name, p->family_name, link, w->o->ttl_days};
 	if (++w->ninv == BATCH && (rc = writer_flush(w, 0)) != 0)
 		goto out;
 	if (sms && (rc = queue_msg(w, p, "sms", p->mobile, &v)) != 0)
@@ -406,6 +398,10 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 		goto out;
 	writer_init(&w, c, &o, staff_id, now);
 	have_writer = 1;
+	if (comms_texts_load(c, org_id, COMMS_INVITATION, &w.texts) != 0) {
+		rc = INVITE_ERR;
+		goto out;
+	}
 	for (size_t i = 0; i < un; i += BATCH) {
 		struct inv_patient p[BATCH];
 		int found[BATCH];

@@ -185,12 +185,12 @@ int inv_write(struct store_conn *c, const struct inv_org *o, const struct inv_pa
 		rc = STORE_ERR;
 		goto out;
 	}
-	struct comms_vars v = {p->given_name, o->org_name, link->data, o->ttl_days};
-	if (sms && (rc = comms_queue_default(c, o->org_id, p->id, "invitation", "sms", p->lang,
-	                                     p->mobile, &v, NULL, now, scratch, NULL)) != 0)
+	(void)scratch; /* comms_queue_text keeps its own buffers */
+	if (sms && (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "sms", p->lang,
+	                                  p->mobile, link->data, o->ttl_days, NULL, now, NULL)) != 0)
 		goto out;
-	if (mail && (rc = comms_queue_default(c, o->org_id, p->id, "invitation", "email", p->lang,
-	                                      p->email, &v, NULL, now, scratch, NULL)) != 0)
+	if (mail && (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "email", p->lang,
+	                                   p->email, link->data, o->ttl_days, NULL, now, NULL)) != 0)
 		goto out;
 	rc = 0;
 out:

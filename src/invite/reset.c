@@ -64,21 +64,16 @@ static int target_load(struct store_conn *c, int64_t patient_id, struct target *
 static int queue(struct store_conn *c, const struct target *t, const char *kind,
                  const char *channel, const char *link, int64_t now)
 {
-	struct buf scratch;
 	int sms, mail, rc = 0;
 	if (inv_channels(channel, t->mobile, t->email, &sms, &mail) != 0)
 		return ACCOUNT_NO_CONTACT;
-	buf_init(&scratch, 64 * 1024);
-	struct comms_vars v = {t->given_name, t->org_name, link, 0};
-	if (sms && comms_queue_default(c, t->org_id, t->patient_id, kind, "sms", t->lang, t->mobile,
-	                               &v, NULL, now, &scratch, NULL) != 0)
+	if (sms && comms_queue_text(c, t->org_id, t->patient_id, kind, "sms", t->lang, t->mobile,
+	                            link, 0, NULL, now, NULL) != 0)
 		rc = ACCOUNT_ERR;
 	if (rc == 0 && mail &&
-	    comms_queue_default(c, t->org_id, t->patient_id, kind, "email", t->lang, t->email, &v,
-	                        NULL, now, &scratch, NULL) != 0)
+	    comms_queue_text(c, t->org_id, t->patient_id, kind, "email", t->lang, t->email, link, 0,
+	                     NULL, now, NULL) != 0)
 		rc = ACCOUNT_ERR;
-	sodium_memzero(scratch.data, scratch.cap);
-	buf_free(&scratch);
 	return rc;
 }
 
