@@ -6,11 +6,13 @@
 #define INVITO_APP_H
 
 struct config;
+struct pay;
 struct store;
 
 struct app {
 	struct config *cfg;
 	struct store *store;
+	struct pay *pay; /* the configured payment provider (pay/pay.h), created with the store */
 };
 
 #endif

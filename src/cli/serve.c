@@ -14,6 +14,7 @@
 #include "lib/i18n.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "pay/pay.h"
 #include "store/store.h"
 
 #include <arpa/inet.h>
@@ -87,6 +88,12 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 	}
 	app.cfg = cfg;
 	app.store = st;
+	/* pay_create logs the missing setting by name (never its value) */
+	if (pay_create(&app.pay, cfg) < 0) {
+		fprintf(stderr, "invito serve: the payment provider \"%s\" is not configured\n",
+		        cfg->payment_provider ? cfg->payment_provider : "");
+		goto out;
+	}
 	if (http_server_start(&srv, &app) < 0) {
 		fprintf(stderr, "invito serve: cannot listen on %s port %d\n", cfg->listen,
 		        cfg->port);
@@ -115,6 +122,7 @@ out:
 	/* first the dispatcher: it finishes the message in hand and gives back the rest */
 	comms_dispatcher_free(disp);
 	http_server_stop(srv);
+	pay_free(app.pay);
 	store_free(st);
 	i18n_free();
 	return rc;

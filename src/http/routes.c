@@ -45,6 +45,19 @@ const struct http_route http_routes[] = {
      HTTP_STAFF | HTTP_CSRF},
     {"GET", "/staff/messages", staff_messages, HTTP_STAFF},
     {"POST", "/staff/messages/{id}/retry", staff_message_retry, HTTP_STAFF | HTTP_CSRF},
+    /* payment and profile (portal/pay.c, portal/account.c) */
+    {"GET", "/appointments/{id}/pay", portal_pay_page, HTTP_PATIENT},
+    {"POST", "/appointments/{id}/pay", portal_pay_start, HTTP_PATIENT | HTTP_CSRF},
+    {"GET", "/pay/sandbox/{ref}", portal_pay_sandbox, HTTP_PATIENT | HTTP_TOKEN},
+    {"POST", "/pay/sandbox/{ref}", portal_pay_sandbox_submit,
+     HTTP_PATIENT | HTTP_CSRF | HTTP_TOKEN},
+    {"POST", "/pay/webhook/stripe", portal_pay_webhook_stripe, 0},
+    {"GET", "/account", portal_account, HTTP_PATIENT},
+    {"POST", "/account/contact", portal_account_contact, HTTP_PATIENT | HTTP_CSRF},
+    {"POST", "/account/lang", portal_account_lang, HTTP_PATIENT | HTTP_CSRF},
+    {"POST", "/account/consents/{id}/withdraw", portal_account_consent_withdraw,
+     HTTP_PATIENT | HTTP_CSRF},
+    {"GET", "/account/confirm/{token}", portal_account_confirm, HTTP_TOKEN},
 };
 
 const int http_nroutes = (int)(sizeof(http_routes) / sizeof(http_routes[0]));

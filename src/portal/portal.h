@@ -30,4 +30,19 @@ int portal_signup(struct http_req *req, struct http_resp *resp);
 /* Messages kept by the "log" transport (only when it is the transport). */
 int portal_dev_outbox(struct http_req *req, struct http_resp *resp);
 
+/* Payment (portal/pay.c) and profile (portal/account.c) pages, issue 5. */
+int portal_pay_page(struct http_req *req, struct http_resp *resp);
+int portal_pay_start(struct http_req *req, struct http_resp *resp);
+/* The sandbox provider's checkout page: complete or fail, test mode only. */
+int portal_pay_sandbox(struct http_req *req, struct http_resp *resp);
+int portal_pay_sandbox_submit(struct http_req *req, struct http_resp *resp);
+/* Stripe's webhook: no session, no CSRF; the signature is checked by pay_webhook(). */
+int portal_pay_webhook_stripe(struct http_req *req, struct http_resp *resp);
+int portal_account(struct http_req *req, struct http_resp *resp);
+int portal_account_contact(struct http_req *req, struct http_resp *resp);
+int portal_account_lang(struct http_req *req, struct http_resp *resp);
+int portal_account_consent_withdraw(struct http_req *req, struct http_resp *resp);
+/* The link sent to a new e-mail or mobile: applies the change. */
+int portal_account_confirm(struct http_req *req, struct http_resp *resp);
+
 #endif

@@ -14,6 +14,7 @@
 #include "lib/i18n.h"
 #include "lib/log.h"
 #include "lib/util.h"
+#include "pay/pay.h"
 
 #include <criterion/criterion.h>
 #include <curl/curl.h>
@@ -130,6 +131,7 @@ void h_start_with(void (*tweak)(struct config *cfg))
 		cr_assert_fail("harness: store_open: %s", store_strerror(err));
 	H.app.cfg = &H.cfg;
 	H.app.store = H.store;
+	must(pay_create(&H.app.pay, &H.cfg) == 0, "pay_create");
 	must(http_server_start(&H.srv, &H.app) == 0, "http_server_start");
 	H.port = http_server_port(H.srv);
 	must(H.port > 0, "bound port");
@@ -165,6 +167,8 @@ void h_stop(void)
 	if (!started)
 		return;
 	h_stop_server();
+	pay_free(H.app.pay);
+	H.app.pay = NULL;
 	store_free(H.store);
 	H.store = NULL;
 	if (H.pg_schema[0] != '\0') {
