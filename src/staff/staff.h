@@ -33,4 +33,20 @@ int staff_invitation_revoke(struct http_req *req, struct http_resp *resp);
 int staff_messages(struct http_req *req, struct http_resp *resp);
 int staff_message_retry(struct http_req *req, struct http_resp *resp);
 
+/* Services and opening hours (services.c): list, add / edit (admins), the hours of one
+ * place and "generate slots" (admins); the day view of appointments and the "new
+ * appointment" form, offline booking (schedule.c). */
+int staff_services(struct http_req *req, struct http_resp *resp);
+int staff_service_new(struct http_req *req, struct http_resp *resp);
+int staff_service_create(struct http_req *req, struct http_resp *resp);
+int staff_service_show(struct http_req *req, struct http_resp *resp);
+int staff_service_edit(struct http_req *req, struct http_resp *resp);
+int staff_service_update(struct http_req *req, struct http_resp *resp);
+int staff_service_hours(struct http_req *req, struct http_resp *resp);
+int staff_service_hours_save(struct http_req *req, struct http_resp *resp);
+int staff_service_generate(struct http_req *req, struct http_resp *resp);
+int staff_appointments(struct http_req *req, struct http_resp *resp);
+int staff_appointment_new(struct http_req *req, struct http_resp *resp);
+int staff_appointment_create(struct http_req *req, struct http_resp *resp);
+
 #endif
