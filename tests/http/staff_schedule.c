@@ -473,7 +473,7 @@ Test(staff_schedule, missing_payment_flag_on_video_consultations)
 			int want = pass == 0 ? flagged24[i] : flagged48[i];
 			cr_assert_eq(strstr(row, "Payment missing") != NULL, want, "%s pass %d: %s",
 			             names[i], pass, row);
-			cr_assert_eq(strstr(row, "appt-flagged") != NULL, want);
+			cr_assert_eq(strstr(row, "sched-flagged") != NULL, want);
 			if (i == 1)
 				cr_assert(strstr(row, ">paid<") != NULL, "%s", row);
 			if (i == 0)
