@@ -26,6 +26,16 @@ const struct http_route http_routes[] = {
     {"GET", "/signup", portal_signup_form, 0},
     {"POST", "/signup", portal_signup, HTTP_CSRF},
     {"GET", "/dev/outbox", portal_dev_outbox, HTTP_DEV},
+    /* home, appointments and booking (portal/home.c, appointments.c, search.c) */
+    {"GET", "/appointments/{id}", portal_appointment, HTTP_PATIENT},
+    {"GET", "/appointments/{id}/cancel", portal_appointment_cancel_form, HTTP_PATIENT},
+    {"POST", "/appointments/{id}/cancel", portal_appointment_cancel, HTTP_PATIENT | HTTP_CSRF},
+    {"GET", "/appointments/{id}/reschedule", portal_appointment_reschedule_form, HTTP_PATIENT},
+    {"POST", "/appointments/{id}/reschedule", portal_appointment_reschedule,
+     HTTP_PATIENT | HTTP_CSRF},
+    {"GET", "/search", portal_search, HTTP_PATIENT},
+    {"GET", "/book/{slot}", portal_book_form, HTTP_PATIENT},
+    {"POST", "/book/{slot}", portal_book, HTTP_PATIENT | HTTP_CSRF},
 
     {"GET", "/staff", staff_home, HTTP_STAFF},
     {"GET", "/staff/login", staff_login_form, 0},

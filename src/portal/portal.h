@@ -45,4 +45,34 @@ int portal_account_consent_withdraw(struct http_req *req, struct http_resp *resp
 /* The link sent to a new e-mail or mobile: applies the change. */
 int portal_account_confirm(struct http_req *req, struct http_resp *resp);
 
+/* Home, appointment and booking pages (portal/home.c, appointments.c, search.c), issue 5. */
+#include <stdint.h>
+struct arena;
+struct booking_actor;
+struct booking_slot;
+struct booking_appointment;
+int portal_appointment(struct http_req *req, struct http_resp *resp);
+/* Cancel and reschedule, each with a confirmation page, up to the organisation's cut-off. */
+int portal_appointment_cancel_form(struct http_req *req, struct http_resp *resp);
+int portal_appointment_cancel(struct http_req *req, struct http_resp *resp);
+int portal_appointment_reschedule_form(struct http_req *req, struct http_resp *resp);
+int portal_appointment_reschedule(struct http_req *req, struct http_resp *resp);
+/* /search?service=&place=&from=&to=: free slots soonest first; /book/{slot}: confirm, book. */
+int portal_search(struct http_req *req, struct http_resp *resp);
+int portal_book_form(struct http_req *req, struct http_resp *resp);
+int portal_book(struct http_req *req, struct http_resp *resp);
+/* The signed-in patient as a booking actor (portal of their organisation). 0 or -1. */
+int portal_booking_actor(struct http_req *req, struct booking_actor *who);
+/* utc as "Monday 16 March 2026, 09:30" in lang and zone (arena). */
+const char *portal_when(const char *lang, const char *zone, int64_t utc, struct arena *a);
+/* Cents as "€ 60,00" (it) or "€60.00" (en) (arena). */
+const char *portal_money(const char *lang, int64_t cents, struct arena *a);
+/* One free-or-not slot on the actor's portal (service active and online): 0, or a booking_err. */
+int portal_slot_get(struct http_req *req, const struct booking_actor *who, int64_t slot_id,
+                    struct booking_slot *out);
+/* Queues a short message about ap ("confirmation", "reschedule", "cancellation") to the
+ * signed-in account holder's e-mail (else mobile). 0, or negative (logged; the change stands). */
+int portal_booking_notice(struct http_req *req, const char *kind,
+                          const struct booking_appointment *ap);
+
 #endif
