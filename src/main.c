@@ -28,6 +28,8 @@ static const struct command commands[] = {
      "Import patients from a CSV file with a header row; bad rows are reported by line."},
     {"user", cli_user, "user add --org ID --email E --name N [--role admin|reception]",
      "Add a staff user; the password is read from INVITO_PASSWORD or standard input."},
+    {"backup", cli_backup, "backup FILE",
+     "Write a consistent copy of the SQLite database to FILE while the server runs."},
     {"run-due", cli_run_due, "run-due",
      "Run the due work once (reminders, recalls, the outbox) and exit: for cron and tests."},
 };

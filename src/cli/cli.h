@@ -15,6 +15,7 @@ int cli_migrate_to(int argc, char **argv, struct config *cfg);
 int cli_demo(int argc, char **argv, struct config *cfg);
 int cli_import(int argc, char **argv, struct config *cfg);
 int cli_user(int argc, char **argv, struct config *cfg);
+int cli_backup(int argc, char **argv, struct config *cfg);
 /* Runs the due work once (run_due.c): due jobs, then the outbox dispatcher. */
 int cli_run_due(int argc, char **argv, struct config *cfg);
 

@@ -46,6 +46,9 @@ struct store_backend {
 	const void *(*col_blob)(struct store_stmt *s, int col, size_t *len);
 	int (*col_is_null)(struct store_stmt *s, int col);
 	void (*done)(struct store_stmt *s);
+	/* Writes a consistent copy of the database to path while others keep writing
+	 * (store_backup in backup.c). NULL when the engine has its own tools (pg_dump). */
+	int (*backup)(struct store_conn *c, const char *path);
 };
 
 /* The neutral heads: each backend's structs start with these. */

@@ -245,4 +245,16 @@ int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, in
                 const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
                 const char *detail);
 
+/* --- backup ------------------------------------------------------------- */
+
+/*
+ * Writes a consistent copy of the database to path (replaced when it exists,
+ * only once the copy is complete) while other connections keep reading and
+ * writing: every transaction committed before the copy began is in it.
+ * SQLite only; PostgreSQL returns STORE_INVALID (use pg_dump). STORE_INVALID
+ * too when path is the database itself; another negative store_err when path
+ * cannot be written.
+ */
+int store_backup(struct store *st, const char *path);
+
 #endif
