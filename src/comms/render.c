@@ -104,12 +104,13 @@ static int store_to_comms(int rc)
 	return rc == STORE_BUSY ? COMMS_BUSY : rc == STORE_NOTFOUND ? COMMS_NOTFOUND : COMMS_ERR;
 }
 
-/* Runs a one-row query already prepared in s: 0 (row ready), COMMS_NOTFOUND or an error. */
-static int one_row(int rc, struct store_stmt *s)
+/* Steps the one-row query store_query() (rc) prepared in *s: 0 (row ready), COMMS_NOTFOUND or
+ * an error. Takes s by address: it is read only after the query ran. */
+static int one_row(int rc, struct store_stmt **s)
 {
 	if (rc != 0)
 		return store_to_comms(rc);
-	rc = store_step(s);
+	rc = store_step(*s);
 	return rc == 1 ? 0 : rc == 0 ? COMMS_NOTFOUND : store_to_comms(rc);
 }
 
@@ -126,7 +127,7 @@ static int load_patient(struct store_conn *c, const struct comms_ctx *x, struct 
 	                "FROM patients p JOIN organisations o ON o.id = p.org_id "
 	                "JOIN portals po ON po.id = o.portal_id WHERE p.id = ? AND p.org_id = ?",
 	                "ii", x->patient_id, x->org_id),
-	    s);
+	    &s);
 	if (rc == 0) {
 		f->given = store_col_dup(s, 0, a);
 		f->family = store_col_dup(s, 1, a);
@@ -159,7 +160,7 @@ static int load_appointment(struct store_conn *c, const struct comms_ctx *x, str
 	                "JOIN portals po ON po.id = o.portal_id "
 	                "WHERE ap.id = ? AND ap.patient_id = ?",
 	                "ii", x->appointment_id, x->patient_id),
-	    s);
+	    &s);
 	if (rc == 0) {
 		f->appt_id = store_col_int(s, 0);
 		f->appt_start = store_col_int(s, 1);
@@ -186,7 +187,7 @@ static int load_recall(struct store_conn *c, const struct comms_ctx *x, struct f
 	                             "JOIN services sv ON sv.id = r.service_id "
 	                             "WHERE r.id = ? AND r.patient_id = ? AND r.org_id = ?",
 	                             "iii", x->recall_id, x->patient_id, x->org_id),
-	                 s);
+	                 &s);
 	if (rc == 0) {
 		f->recall_due = store_col_dup(s, 0, a);
 		f->recall_service = store_col_int(s, 1);
