@@ -26,7 +26,8 @@ HTTP_OBJ  := $(patsubst %.c,$(B)/obj/%.o,$(HTTP_SRC))
 PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
-.PHONY: all deps demo test unit unit-pg http http-pg scale browser sanitize format check-format clean bench
+.PHONY: all deps demo test unit unit-pg http http-pg scale browser sanitize format check-format clean bench \
+	fuzz fuzz-ci load faults
 
 all: $(B)/invito $(MO)
 
@@ -103,9 +104,27 @@ sanitize: $(MO)
 	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --jobs 2
 	ASAN_OPTIONS=detect_leaks=1 INVITO_BIN=build/asan/invito build/asan/http-tests --jobs 2
 
+# libFuzzer targets (fuzz/*.c, clang-14, build/fuzz): FUZZ_SECONDS each (default 60);
+# fuzz-ci is the short run in make test. A crash is saved in build/fuzz/crashes/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) ./fuzz/run.sh
+
+fuzz-ci:
+	FUZZ_SECONDS=30 ./fuzz/run.sh
+
+# wrk on the landing page, sign-in and a staff list of a fresh demo server (loopback).
+load: $(B)/invito $(MO)
+	B=$(B) ./tests/load/run.sh
+
+# The database locked by another process; SIGTERM during requests.
+faults: $(B)/invito $(MO)
+	B=$(B) ./tests/faults/run.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
-	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser
+	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser load faults \
+		fuzz-ci
 
 bench: all
 	@./bench/run.sh
