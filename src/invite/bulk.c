@@ -33,8 +33,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_ROWS 512 /* patients per scratch arena */
-
 static int cmp_id(const void *x, const void *y)
 {
 	int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
@@ -107,32 +105,6 @@ static int batch_report(struct store_conn *c, int64_t org_id, const char *batch,
 	return rc;
 }
 
-int invite_bulk_preview(struct store_conn *c, int64_t org_id, const int64_t *ids, size_t n,
-                        int64_t now, struct invite_bulk_report *rep)
-{
-	size_t un = 0;
-	int64_t *u = unique_ids(ids, n, &un);
-	struct arena *a = arena_create();
-	int rc = 0;
-	memset(rep, 0, sizeof(*rep));
-	for (size_t i = 0; i < un; i++) {
-		struct inv_patient p;
-		if (i % ARENA_ROWS == 0) {
-			arena_free(a);
-			a = arena_create();
-		}
-		int r = inv_patient_load(c, org_id, u[i], &p, a);
-		if (r == INVITE_ERR || r == INVITE_BUSY) {
-			rc = r;
-			break;
-		}
-		count(rep, r == 0 ? inv_eligible(&p, NULL, 0, now) : r);
-	}
-	arena_free(a);
-	free(u);
-	return rc;
-}
-
 /* --- the batched writer of a bulk run ------------------------------------ */
 
 #define BATCH 32 /* rows per multi-row INSERT, ids per IN list */
@@ -185,6 +157,16 @@ static void sql_rows(struct buf *b, const char *head, const char *row, int n)
 	}
 }
 
+/* The chunk reader's query: BATCH ids in one IN list, from constant fragments only. */
+static void in_sql_build(struct buf *b)
+{
+	buf_init(b, 0);
+	buf_puts(b, INV_PATIENT_SELECT "WHERE p.org_id = ? AND p.id IN (?");
+	for (int i = 1; i < BATCH; i++)
+		buf_puts(b, ", ?");
+	buf_puts(b, ") ORDER BY p.id");
+}
+
 static void writer_init(struct writer *w, struct store_conn *c, const struct inv_org *o,
                         int64_t staff_id, int64_t now)
 {
@@ -196,11 +178,7 @@ static void writer_init(struct writer *w, struct store_conn *c, const struct inv
 	w->marena = arena_create();
 	sql_rows(&w->inv_sql, INV_INSERT, INV_ROW, BATCH);
 	sql_rows(&w->msg_sql, MSG_INSERT, MSG_ROW, BATCH);
-	buf_init(&w->in_sql, 0);
-	buf_puts(&w->in_sql, INV_PATIENT_SELECT "WHERE p.org_id = ? AND p.id IN (?");
-	for (int i = 1; i < BATCH; i++)
-		buf_puts(&w->in_sql, ", ?");
-	buf_puts(&w->in_sql, ") ORDER BY p.id");
+	in_sql_build(&w->in_sql);
 	buf_init(&w->scratch, 64 * 1024);
 	buf_init(&w->subject, 64 * 1024);
 }
@@ -333,11 +311,11 @@ out:
  * padded with the last id so that every chunk uses one statement shape.
  * found[i] is 1 and p[i] filled when ids[i] is a patient of org_id.
  */
-static int load_chunk(struct writer *w, int64_t org_id, const int64_t *ids, int n,
-                      struct inv_patient *p, int *found, struct arena *a)
+static int load_chunk(struct store_conn *c, const char *in_sql, int64_t org_id, const int64_t *ids,
+                      int n, struct inv_patient *p, int *found, struct arena *a)
 {
 	struct store_stmt *s = NULL;
-	int rc = store_prepare(w->c, &s, w->in_sql.data);
+	int rc = store_prepare(c, &s, in_sql);
 	if (rc == 0)
 		rc = store_bind(s, "i", org_id);
 	for (int i = 0; rc == 0 && i < BATCH; i++)
@@ -357,6 +335,36 @@ static int load_chunk(struct writer *w, int64_t org_id, const int64_t *ids, int 
 		rc = st;
 	store_done(s);
 	return rc == 0 ? 0 : inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
+}
+
+/* Counts by reason without inviting anyone: the same chunked reads as invite_bulk. */
+int invite_bulk_preview(struct store_conn *c, int64_t org_id, const int64_t *ids, size_t n,
+                        int64_t now, struct invite_bulk_report *rep)
+{
+	size_t un = 0;
+	int64_t *u = unique_ids(ids, n, &un);
+	struct arena *a = NULL;
+	struct buf in_sql;
+	int rc = 0;
+	memset(rep, 0, sizeof(*rep));
+	in_sql_build(&in_sql);
+	for (size_t i = 0; rc == 0 && i < un; i += BATCH) {
+		struct inv_patient p[BATCH];
+		int found[BATCH];
+		int cnt = un - i < BATCH ? (int)(un - i) : BATCH;
+		arena_free(a);
+		a = arena_create();
+		if ((rc = load_chunk(c, in_sql.data, org_id, u + i, cnt, p, found, a)) != 0)
+			break;
+		for (int k = 0; k < cnt; k++)
+			count(rep, found[k] ? inv_eligible(&p[k], NULL, 0, now) : INVITE_NOTFOUND);
+	}
+	if (rc != 0)
+		memset(rep, 0, sizeof(*rep));
+	arena_free(a);
+	buf_free(&in_sql);
+	free(u);
+	return rc;
 }
 
 int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, int64_t staff_id,
@@ -408,7 +416,7 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 		int cnt = un - i < BATCH ? (int)(un - i) : BATCH;
 		arena_free(a);
 		a = arena_create();
-		if ((rc = load_chunk(&w, org_id, u + i, cnt, p, found, a)) != 0)
+		if ((rc = load_chunk(c, w.in_sql.data, org_id, u + i, cnt, p, found, a)) != 0)
 			goto out;
 		for (int k = 0; k < cnt; k++) {
 			int r = found[k] ? inv_eligible(&p[k], NULL, 0, now) : INVITE_NOTFOUND;
