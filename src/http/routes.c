@@ -71,6 +71,16 @@ const struct http_route http_routes[] = {
     {"GET", "/staff/appointments", staff_appointments, HTTP_STAFF},
     {"GET", "/staff/appointments/new", staff_appointment_new, HTTP_STAFF},
     {"POST", "/staff/appointments/new", staff_appointment_create, HTTP_STAFF | HTTP_CSRF},
+    /* message templates and the invitation appendix (staff/templates.c) */
+    {"GET", "/staff/templates", staff_templates, HTTP_STAFF},
+    {"POST", "/staff/templates/appendix", staff_templates_appendix, HTTP_STAFF | HTTP_CSRF},
+    {"GET", "/staff/templates/{kind}/{channel}/{lang}", staff_template_edit, HTTP_STAFF},
+    {"POST", "/staff/templates/{kind}/{channel}/{lang}", staff_template_save,
+     HTTP_STAFF | HTTP_CSRF},
+    {"POST", "/staff/templates/{kind}/{channel}/{lang}/preview", staff_template_preview,
+     HTTP_STAFF | HTTP_CSRF},
+    {"POST", "/staff/templates/{kind}/{channel}/{lang}/reset", staff_template_reset,
+     HTTP_STAFF | HTTP_CSRF},
     /* payment and profile (portal/pay.c, portal/account.c) */
     {"GET", "/appointments/{id}/pay", portal_pay_page, HTTP_PATIENT},
     {"POST", "/appointments/{id}/pay", portal_pay_start, HTTP_PATIENT | HTTP_CSRF},

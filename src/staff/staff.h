@@ -49,4 +49,13 @@ int staff_appointments(struct http_req *req, struct http_resp *resp);
 int staff_appointment_new(struct http_req *req, struct http_resp *resp);
 int staff_appointment_create(struct http_req *req, struct http_resp *resp);
 
+/* Message templates and the invitation appendix (templates.c): list, edit, save, reset to
+ * the default, preview for a patient (a dry run: writes nothing). Saving is for admins. */
+int staff_templates(struct http_req *req, struct http_resp *resp);
+int staff_templates_appendix(struct http_req *req, struct http_resp *resp);
+int staff_template_edit(struct http_req *req, struct http_resp *resp);
+int staff_template_save(struct http_req *req, struct http_resp *resp);
+int staff_template_preview(struct http_req *req, struct http_resp *resp);
+int staff_template_reset(struct http_req *req, struct http_resp *resp);
+
 #endif
