@@ -579,6 +579,32 @@ Test(portal_booking, book_for_a_managed_family_member_only)
 	cr_assert_eq(scalar("SELECT booked FROM slots WHERE id = ?", o), 0);
 }
 
+Test(portal_booking, book_for_links_preselect_the_family_member)
+{
+	struct cast k = cast();
+	int64_t s = slot(H.org[0].org_id, k.derm, now_utc() + 2 * DAY, 1, 0);
+	struct h_client *c = as_patient(k.anna, 0);
+	struct h_resp r;
+	cr_assert_eq(h_get(c, "/", &r), 200);
+	cr_assert(has(&r, path_of("href=\"/search?for=%lld\"", k.bruno, 0)));
+	h_resp_free(&r);
+	cr_assert_eq(h_get(c, path_of("/search?for=%lld", k.bruno, 0), &r), 200);
+	cr_assert(has(&r, path_of("name=\"for\" value=\"%lld\"", k.bruno, 0)));
+	cr_assert(has(&r, path_of("href=\"/book/%lld?for=%lld\"", s, k.bruno)));
+	h_resp_free(&r);
+	cr_assert_eq(h_get(c, path_of("/book/%lld?for=%lld", s, k.bruno), &r), 200);
+	cr_assert(
+	    has(&r, path_of("<option value=\"%lld\" selected>Bruno Rossi</option>", k.bruno, 0)));
+	h_resp_free(&r);
+	/* a patient without family members gets no select, only themselves */
+	struct h_client *e = as_patient(k.elio, 1);
+	int64_t o = slot(H.org[1].org_id, k.other_org_svc, now_utc() + 2 * DAY, 1, 0);
+	cr_assert_eq(h_get(e, path_of("/book/%lld", o, 0), &r), 200);
+	cr_assert(!has(&r, "<select"));
+	cr_assert(has(&r, path_of("name=\"patient\" value=\"%lld\"", k.elio, 0)));
+	h_resp_free(&r);
+}
+
 Test(portal_booking, a_taken_slot_says_so_and_shows_the_next_ones)
 {
 	struct cast k = cast();
