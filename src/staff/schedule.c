@@ -36,6 +36,7 @@
 enum {
 	DAY_MAX_ROWS = 500,
 	SEARCH_ROWS = 20,
+	SEARCH_MAX = 200, /* bytes of patient search text kept */
 	FLAG_HOURS_DEFAULT = 24,
 	FLAG_HOURS_MAX = 24 * 366,
 	AMOUNT_MAX_CENTS = 100000000,
@@ -750,7 +751,18 @@ int staff_appointment_new(struct http_req *req, struct http_resp *resp)
 	if (f.value[F_PLACE][0] == '\0')
 		f.value[F_PLACE] = arena_printf(a, "%lld", (long long)req->session->org_id);
 	const char *q = http_query(req, "q");
-	return render_form(req, resp, &f, patient, q != NULL ? trimmed(q, a) : NULL);
+	if (q != NULL) {
+		/* at most SEARCH_MAX bytes, never cutting a UTF-8 sequence in half */
+		q = trimmed(q, a);
+		size_t n = strlen(q);
+		if (n > SEARCH_MAX) {
+			n = SEARCH_MAX;
+			while (n > 0 && ((unsigned char)q[n] & 0xC0) == 0x80)
+				n--;
+			q = arena_strndup(a, q, n);
+		}
+	}
+	return render_form(req, resp, &f, patient, q);
 }
 
 /*

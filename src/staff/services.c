@@ -749,8 +749,8 @@ int staff_service_hours(struct http_req *req, struct http_resp *resp)
 			rows[i].slot = arena_printf(req->arena, "%d", h[i].slot_min);
 			rows[i].capacity = arena_printf(req->arena, "%d", h[i].capacity);
 		} else {
-			/* a new row: the day after the last one, the usual slot and one seat */
-			int d = i > 0 && i - 1 < nh ? (h[i - 1].weekday + 1) % 7 : 0;
+			/* new rows: the days after the last one, the usual slot and one seat */
+			int d = ((nh > 0 ? h[nh - 1].weekday + 1 : 0) + (i - nh)) % 7;
 			rows[i].weekday = arena_printf(req->arena, "%d", d);
 			rows[i].from = rows[i].to = "";
 			rows[i].slot = arena_printf(req->arena, "%d", svc.duration_min);
