@@ -832,7 +832,8 @@ Test(staff_invite, other_organisation_is_404_on_every_route)
 /* --- scale --------------------------------------------------------------------- */
 
 /* Sanitizers slow every row down ~10x: there the same path runs on 10,000 patients, inside
- * the harness's 30-second request timeout. */
+ * the harness's 30-second request timeout. On PostgreSQL each row is a round trip to the
+ * server: 20,000 there, and bench/bulk_invite measures the full 100,000. */
 #if defined(__SANITIZE_ADDRESS__)
 #define BULK_N 10000
 #else
@@ -841,7 +842,7 @@ Test(staff_invite, other_organisation_is_404_on_every_route)
 
 Test(staff_invite, bulk_invite_of_100000_patients, .timeout = 300)
 {
-	enum { N = BULK_N };
+	const int N = H.pg_schema[0] != '\0' ? 20000 : BULK_N;
 	struct store_conn *db = h_db();
 	cr_assert_eq(store_begin(db), 0);
 	/* names and keys need no names_key() here: the filter is the whole organisation */
