@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "comms/dispatch.h"
+#include "comms/triggers.h"
 #include "config.h"
 #include "lib/util.h"
 #include "store/store.h"
@@ -42,8 +43,26 @@ out:
 	return rc;
 }
 
+/* The triggers (comms/triggers.h): payment requests and reminders, appointment reminders,
+ * recalls, each once per due item; the messages they queue leave with "dispatch". */
+static int due_triggers(struct store *st, const struct config *cfg)
+{
+	int n = 0;
+	const struct comms_trigger *t = comms_trigger_table(&n);
+	struct comms_trigger_stats stats[8];
+	(void)cfg;
+	if (n > (int)ARRAY_LEN(stats))
+		return -1;
+	int rc = comms_triggers_run(st, now_utc(), stats);
+	for (int i = 0; i < n; i++)
+		printf("%s: %d queued, %d skipped, %d failed\n", t[i].name, stats[i].queued,
+		       stats[i].skipped, stats[i].failed);
+	return rc < 0 ? -1 : 0;
+}
+
 /* Due jobs, in the order they run. Append new jobs before "dispatch". */
 static const struct due_job due_jobs[] = {
+    {"triggers", due_triggers},
     {"dispatch", due_dispatch},
 };
 

@@ -334,6 +334,9 @@ int comms_trigger_payment_request(struct store_conn *c, int64_t appointment_id, 
 	                      .appointment_id = appointment_id};
 	struct record r = {.guard = GUARD_UNPAID, .guard_types = "i", .guard_a = appointment_id};
 	rc = queue_set(c, &x, &o, 1, &r, now, &wrote);
+	if (rc != 0 && rc != COMMS_NOTFOUND)
+		log_warn("triggers: payment request for appointment %" PRId64 " not queued (%d)",
+		         appointment_id, rc);
 	if (rc == 0 && queued != NULL)
 		*queued = wrote > 0;
 	return rc;

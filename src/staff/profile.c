@@ -338,7 +338,7 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 		if (recalls[i].sent_at > 0)
 			staff_time(r, "sent", recalls[i].sent_at, a);
 	}
-	if (staff_invite_profile(req, v, &p) != 0)
+	if (staff_invite_profile(req, v, &p) != 0 || staff_recall_profile(req, v, &p) != 0)
 		return -1;
 	return http_render(req, resp, 200, "staff/patient.html", v);
 }

@@ -20,6 +20,7 @@
  */
 #include "booking/booking.h"
 #include "booking/tz.h"
+#include "comms/triggers.h"
 #include "http/http.h"
 #include "http/tmpl.h"
 #include "lib/arena.h"
@@ -768,19 +769,22 @@ int staff_appointment_new(struct http_req *req, struct http_resp *resp)
 /*
  * The communications hook (issue 4, DESIGN.md "Payment in advance"): a video
  * consultation with mandatory payment booked offline sends the "request
- * payment in advance" message (TRD104) by itself, once. The comms module has
- * no entry point for it yet; when it has one (e.g.
- * comms_trigger_payment_request(db, appointment_id), idempotent per
- * appointment), call it here and only here. Returns 1 when a message was
- * queued, 0 when none was needed or none could be, negative on failure.
+ * payment in advance" message (TRD104) by itself, once:
+ * comms_trigger_payment_request() queues it right after the booking committed
+ * (booking_take_slot keeps its transaction to itself), idempotent per
+ * appointment; the scheduler's catch-up sends it if this call failed.
+ * Returns 1 when a message was queued, 0 when none was needed or none could
+ * be, negative on failure.
  */
 static int schedule_after_offline_booking(struct http_req *req,
                                           const struct booking_appointment *ap)
 {
 	if (!booking_needs_payment_request(ap))
 		return 0;
-	(void)req;
-	return 0;
+	int queued = 0;
+	if (comms_trigger_payment_request(req->db, ap->id, now_utc(), &queued) != 0)
+		return -1; /* logged; the scheduler's catch-up sends it later */
+	return queued;
 }
 
 int staff_appointment_create(struct http_req *req, struct http_resp *resp)

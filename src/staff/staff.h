@@ -58,4 +58,16 @@ int staff_template_save(struct http_req *req, struct http_resp *resp);
 int staff_template_preview(struct http_req *req, struct http_resp *resp);
 int staff_template_reset(struct http_req *req, struct http_resp *resp);
 
+/* Recalls (recalls.c): the list, the form (a patient search first), create from the list
+ * or from the profile, cancel one not sent yet; and the profile's "New recall" form, put
+ * under v's child "recall_form" (0, or negative on a store failure). */
+struct store_patient;
+struct view;
+int staff_recalls(struct http_req *req, struct http_resp *resp);
+int staff_recall_new(struct http_req *req, struct http_resp *resp);
+int staff_recall_create(struct http_req *req, struct http_resp *resp);
+int staff_patient_recall_create(struct http_req *req, struct http_resp *resp);
+int staff_recall_cancel(struct http_req *req, struct http_resp *resp);
+int staff_recall_profile(struct http_req *req, struct view *v, const struct store_patient *p);
+
 #endif
