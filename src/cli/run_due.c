@@ -72,8 +72,8 @@ int cli_run_due(int argc, char **argv, struct config *cfg)
 	int rc = 1, failed = 0;
 
 	if (argc > 1)
-		return cli_usage_error("run-due", "unexpected argument %s (try invito run-due --help)",
-		                       argv[1]);
+		return cli_usage_error(
+		    "run-due", "unexpected argument %s (try invito run-due --help)", argv[1]);
 	signal(SIGPIPE, SIG_IGN);
 	int err = store_open(&st, cfg->database, 2);
 	if (err < 0) {

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,8 +83,8 @@ struct comms_dispatcher {
 	struct store *st;
 	const struct config *cfg;
 	struct lane lane[CH_N];
-	char node[96];  /* "host:pid", the claimed_by prefix */
-	uint64_t seq;   /* passes: claimed_by is "host:pid:seq", one per pass */
+	char node[96];  /* "host:pid:random", the claimed_by prefix of this dispatcher */
+	uint64_t seq;   /* passes: claimed_by is "host:pid:random:seq", one per pass */
 	int64_t offset; /* the pass's clock minus the real clock (tests move the clock) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -91,13 +92,14 @@ struct comms_dispatcher {
 	int running, stop;
 };
 
-/* libcurl's global state, once per process, before any transport makes a handle. */
+/* libcurl's global state (and libsodium's, for the claim nonce), once per process, before
+ * any transport makes a handle. */
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static int curl_ok;
 
 static void curl_init(void)
 {
-	curl_ok = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
+	curl_ok = sodium_init() >= 0 && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
 }
 
 static int curl_init_once(void)
@@ -143,10 +145,13 @@ int comms_dispatcher_create(struct comms_dispatcher **out, struct store *st,
 	d->cfg = cfg;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
-	gethostname(host, sizeof(host) - 1);
-	snprintf(d->node, sizeof(d->node), "%s:%ld", host, (long)getpid());
 	if (curl_init_once() < 0)
 		goto out;
+	gethostname(host, sizeof(host) - 1);
+	/* host:pid alone is not unique: containers all run as pid 1 on hosts called alike, and
+	 * one process may run several dispatchers; a random part makes every claim its own */
+	uint32_t nonce = randombytes_random();
+	snprintf(d->node, sizeof(d->node), "%.60s:%ld:%08x", host, (long)getpid(), nonce);
 	int is_log = strcmp(cfg->transport, "log") == 0;
 	for (int ch = 0; ch < CH_N; ch++) {
 		const struct comms_transport *t = NULL;

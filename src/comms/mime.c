@@ -19,8 +19,10 @@
 #include <time.h>
 
 enum {
-	QP_LINE = 76,    /* RFC 2045 line limit, soft break included */
-	WORD_BYTES = 45, /* raw bytes per encoded word: base64 60 + 12 of "=?UTF-8?B??=" = 72 */
+	QP_LINE = 76, /* RFC 2045 line limit, soft break included */
+	/* raw bytes per encoded word: base64 56 + 12 of "=?UTF-8?B??=" = 68, so even the first
+	 * word after "Subject: " keeps the line within 78 characters */
+	WORD_BYTES = 42,
 };
 
 char *comms_msg_key(const struct comms_msg *m, char *out, size_t n)

@@ -90,7 +90,7 @@ int comms_mime_build(struct buf *out, const struct comms_msg *m, const char *fro
                      const char *message_id, int64_t date);
 /* Appends s as quoted-printable (RFC 2045: lines at most 76, CRLF breaks). 0 or -1. */
 int comms_mime_qp(struct buf *out, const char *s);
-/* Appends s as one or more RFC 2047 "=?UTF-8?B?...?=" words (each at most 75 bytes,
+/* Appends s as one or more RFC 2047 "=?UTF-8?B?...?=" words (each at most 68 bytes,
  * never splitting a UTF-8 sequence), separated by CRLF SPACE; plain when s is printable
  * ASCII. CR/LF in s become spaces. 0 or -1. */
 int comms_mime_header_text(struct buf *out, const char *s);
