@@ -226,36 +226,26 @@ static int invitation(struct linker *k, const char *target, const char **out)
 		*out = k->invite_link;
 		return 0;
 	}
-	char token[INVITE_TOKEN_CHARS + 1];
-	unsigned char hash[32];
 	int rc = 0;
 	if (k->x->dry_run) {
 		k->invite_link = portal_url(k->f->base_url, "/i/" PREVIEW_TOKEN, k->a);
 		*out = k->invite_link;
 		return 0;
 	}
-	invite_token_new(token, hash);
-	rc = store_insert(k->c, &k->invitation_id,
-	                  "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
-	                  "channel, target, created_at, expires_at, state) "
-	                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id",
-	                  "iiibttii", k->x->patient_id, k->f->portal_id, k->x->org_id, hash,
-	                  sizeof(hash), k->x->channel, target, k->now,
-	                  k->now + k->f->ttl_days * 86400);
+	struct invite_embed_req req = {
+	    k->x->org_id,   k->x->patient_id, k->f->portal_id, k->f->ttl_days,
+	    k->f->base_url, k->x->channel,    target,          comms_kind_name(k->x->kind)};
+	struct buf link;
+	buf_init(&link, 4096);
+	rc = invite_embed(k->c, &req, k->now, &link, &k->invitation_id);
 	if (rc == 0) {
-		char detail[48];
-		snprintf(detail, sizeof(detail), "message:%s", comms_kind_name(k->x->kind));
-		rc = store_audit(k->c, k->x->org_id, "system", 0, "invite.sent", "invitation",
-		                 k->invitation_id, NULL, detail);
-	}
-	if (rc == 0) {
-		char path[4 + INVITE_TOKEN_CHARS];
-		snprintf(path, sizeof(path), "/i/%s", token);
-		k->invite_link = portal_url(k->f->base_url, path, k->a);
+		k->invite_link = arena_strndup(k->a, link.data, link.len);
 		*out = k->invite_link;
 	}
-	sodium_memzero(token, sizeof(token));
-	return rc == 0 ? 0 : store_to_comms(rc);
+	buf_free(&link);
+	return rc == 0             ? 0
+	       : rc == INVITE_BUSY ? store_to_comms(STORE_BUSY)
+	                           : store_to_comms(STORE_ERR);
 }
 
 /* The link for a page of the portal: the page itself for an account holder, the portal's home

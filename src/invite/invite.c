@@ -162,6 +162,20 @@ static const char *channel_word(int sms, int mail)
 	return sms && mail ? "both" : sms ? "sms" : "email";
 }
 
+/* The one INSERT of a pending invitation (staff_id 0: a message made it). */
+static int insert_invitation(struct store_conn *c, int64_t patient_id, int64_t portal_id,
+                             int64_t org_id, const unsigned char hash[32], int64_t staff_id,
+                             const char *channel, const char *target, int64_t now, int64_t ttl_days,
+                             int64_t *id)
+{
+	return store_insert(c, id,
+	                    "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
+	                    "created_by_staff, channel, target, created_at, expires_at, state) "
+	                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id",
+	                    "iiibIttii", patient_id, portal_id, org_id, hash, (size_t)32, staff_id,
+	                    channel, target, now, now + ttl_days * 86400);
+}
+
 int inv_write(struct store_conn *c, const struct inv_org *o, const struct inv_patient *p,
               const char *channel, const char *target, int64_t staff_id, int64_t now,
               struct buf *link, struct buf *scratch, int64_t *id)
@@ -173,12 +187,8 @@ int inv_write(struct store_conn *c, const struct inv_org *o, const struct inv_pa
 	if (inv_channels(channel, p->mobile, p->email, &sms, &mail) != 0)
 		return INVITE_NO_CONTACT;
 	invite_token_new(token, hash);
-	rc = store_insert(c, id,
-	                  "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
-	                  "created_by_staff, channel, target, created_at, expires_at, state) "
-	                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending') RETURNING id",
-	                  "iiibIttii", p->id, o->portal_id, o->org_id, hash, sizeof(hash), staff_id,
-	                  channel_word(sms, mail), target, now, now + o->ttl_days * 86400);
+	rc = insert_invitation(c, p->id, o->portal_id, o->org_id, hash, staff_id,
+	                       channel_word(sms, mail), target, now, o->ttl_days, id);
 	if (rc != 0)
 		goto out;
 	if (inv_link(link, o->base_url, "/i/", token) != 0) {
@@ -186,11 +196,13 @@ int inv_write(struct store_conn *c, const struct inv_org *o, const struct inv_pa
 		goto out;
 	}
 	(void)scratch; /* comms_queue_text keeps its own buffers */
-	if (sms && (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "sms", p->lang,
-	                                  p->mobile, link->data, o->ttl_days, NULL, now, NULL)) != 0)
+	if (sms &&
+	    (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "sms", p->lang, p->mobile,
+	                           link->data, o->ttl_days, NULL, now, NULL)) != 0)
 		goto out;
-	if (mail && (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "email", p->lang,
-	                                   p->email, link->data, o->ttl_days, NULL, now, NULL)) != 0)
+	if (mail &&
+	    (rc = comms_queue_text(c, o->org_id, p->id, "invitation", "email", p->lang, p->email,
+	                           link->data, o->ttl_days, NULL, now, NULL)) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -268,6 +280,35 @@ int invite_send(struct store_conn *c, const struct config *cfg, const struct inv
 out:
 	store_rollback(c);
 	return rc;
+}
+
+int invite_embed(struct store_conn *c, const struct invite_embed_req *r, int64_t now,
+                 struct buf *link, int64_t *invitation_id)
+{
+	char token[INVITE_TOKEN_CHARS + 1];
+	unsigned char hash[32];
+	int64_t id = 0;
+	char detail[48];
+	int rc;
+
+	if (!inv_target_ok(r->target))
+		return INVITE_BAD_TARGET;
+	invite_token_new(token, hash);
+	rc = insert_invitation(c, r->patient_id, r->portal_id, r->org_id, hash, 0, r->channel,
+	                       r->target, now, r->ttl_days, &id);
+	if (rc == 0) {
+		snprintf(detail, sizeof(detail), "message:%s", r->kind ? r->kind : "");
+		rc = store_audit(c, r->org_id, "system", 0, "invite.sent", "invitation", id, NULL,
+		                 detail);
+	}
+	if (rc == 0 && inv_link(link, r->base_url, "/i/", token) != 0)
+		rc = STORE_ERR;
+	sodium_memzero(token, sizeof(token));
+	if (rc != 0)
+		return inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
+	if (invitation_id != NULL)
+		*invitation_id = id;
+	return 0;
 }
 
 /* --- links -------------------------------------------------------------- */

@@ -82,6 +82,18 @@ int invite_create(struct store_conn *c, const struct config *cfg, const struct i
 int invite_send(struct store_conn *c, const struct config *cfg, const struct invite_request *r,
                 int64_t now, int64_t *invitation_id);
 
+/* An invitation carried inside another message (the TRD92/TRD104/TRD89 link tags): it has
+ * no message of its own. portal_id/base_url: the portal to join (a member appointment's
+ * portal, which may not be the patient's organisation's). In the caller's transaction;
+ * audit "invite.sent" with detail "message:<kind>". Writes the link into *link. */
+struct invite_embed_req {
+	int64_t org_id, patient_id, portal_id, ttl_days;
+	const char *base_url, *channel, *target, *kind;
+};
+struct buf;
+int invite_embed(struct store_conn *c, const struct invite_embed_req *r, int64_t now,
+                 struct buf *link, int64_t *invitation_id);
+
 struct invite_bulk_report {
 	int invited, has_account, family, no_contact, recent, not_found;
 };
