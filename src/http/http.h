@@ -58,6 +58,8 @@ struct http_req {
 	struct http_kv *headers;       /* request headers; use http_header() (case-insensitive) */
 	const char *body;              /* the raw body (NUL-terminated, arena), e.g. for JSON */
 	size_t body_len;
+	struct store_portal *portal; /* this request's portal (portal_host.c); NULL: static files */
+	int portal_strict; /* 1: portals have hosts; another portal's things are refused */
 };
 
 struct http_resp {
@@ -150,5 +152,23 @@ void http_session_end(struct http_req *req, struct http_resp *resp);
  * When the pool's queue is full, returns -1: answer 503 with Retry-After.
  */
 int http_blocking(struct http_req *req, void (*work)(void *arg), void *arg);
+
+/* --- portals (portal_host.c) ------------------------------------------- */
+
+/* Sets req->portal from the Host header (server.c, once per request, before the session):
+ * the portal whose configured host it is, else the default (lowest id). Never builds a link. */
+void http_portal_resolve(struct http_req *req);
+/* 1 when something of portal_id (a session, a link) may be served on this request, 0 when
+ * another host's portal owns it (treat it as absent). With no host configured anywhere it
+ * is always 1 and req->portal becomes that portal. */
+int http_portal_allows(struct http_req *req, int64_t portal_id);
+/* 1 when the session may be used here: staff always; a patient only on their own portal. */
+int http_portal_session_ok(struct http_req *req, const struct store_session *s);
+/* req->portal's id, or 0 (account.h: "the first portal") when there is none. */
+int64_t http_portal_id(const struct http_req *req);
+/* GET /portal/{id}/theme.css: the portal's primary colour as --brand, the logo's size. */
+int http_portal_theme(struct http_req *req, struct http_resp *resp);
+/* GET /portal/{id}/logo: the portal's logo image (404 without one). */
+int http_portal_logo(struct http_req *req, struct http_resp *resp);
 
 #endif

@@ -124,6 +124,13 @@ int http_render(struct http_req *req, struct http_resp *resp, int status, const 
 	              req->session != NULL && req->session->kind == STORE_SESSION_STAFF);
 	view_set_bool(v, "patient_signed_in",
 	              req->session != NULL && req->session->kind == STORE_SESSION_PATIENT);
+	if (req->portal != NULL) { /* the layout's name, colour and logo (portal_host.c) */
+		view_set(v, "portal_brand", req->portal->name);
+		view_set_int(v, "portal_id", req->portal->id);
+		view_set_bool(v, "portal_theme",
+		              req->portal->primary_colour != NULL || req->portal->has_logo);
+		view_set_bool(v, "portal_logo", req->portal->has_logo);
+	}
 	if (view_get(v, "back") == NULL)
 		view_set(v, "back", req->path && http_local_path(req->path) ? req->path : "/");
 	if (tmpl_render(&content, name, v, lang) < 0) {

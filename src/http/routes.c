@@ -94,6 +94,12 @@ const struct http_route http_routes[] = {
     {"POST", "/account/consents/{id}/withdraw", portal_account_consent_withdraw,
      HTTP_PATIENT | HTTP_CSRF},
     {"GET", "/account/confirm/{token}", portal_account_confirm, HTTP_TOKEN},
+    /* portals: each portal's look; a new privacy policy version after sign-in
+     * (http/portal_host.c, portal/login.c) */
+    {"GET", "/portal/{id}/theme.css", http_portal_theme, 0},
+    {"GET", "/portal/{id}/logo", http_portal_logo, 0},
+    {"GET", "/policy", portal_policy_form, HTTP_PATIENT},
+    {"POST", "/policy", portal_policy_accept, HTTP_PATIENT | HTTP_CSRF},
     /* recalls (staff/recalls.c) */
     {"GET", "/staff/recalls", staff_recalls, HTTP_STAFF},
     {"GET", "/staff/recalls/new", staff_recall_new, HTTP_STAFF},

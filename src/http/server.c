@@ -1,7 +1,8 @@
 /*
  * server: the libmicrohttpd daemon (epoll, its own thread pool) and the life
  * of one request: arena, body (capped at max_body), path and query, route,
- * cookies, form or multipart body, database connection, session, language,
+ * cookies, form or multipart body, database connection, portal (from the Host
+ * header, portal_host.c), session, language,
  * sign-in and CSRF checks from the route's flags, the handler, the security
  * headers, the access log, and the clean-up when libmicrohttpd says the
  * request is complete.
@@ -404,6 +405,9 @@ static void load_session(struct http_ctx *ctx)
 			log_warn("http: session lookup failed: %s", store_strerror(err));
 		return;
 	}
+	/* a patient session of another host's portal is treated as signed out (portal_host.c) */
+	if (!http_portal_session_ok(req, s))
+		return;
 	if (now - s->last_seen >= TOUCH_EVERY_SECS && store_session_touch(req->db, s->id, now) == 0)
 		s->last_seen = now;
 	req->session = s;
@@ -479,6 +483,8 @@ static enum MHD_Result process(struct http_ctx *ctx)
 	/* The session, for pages and for error pages alike (a signed-in 404 keeps its layout). */
 	if (ctx->route == NULL || needs_db(ctx->route)) {
 		req->db = store_acquire(req->app->store);
+		/* the Host header picks among configured portals, nothing more */
+		http_portal_resolve(req);
 		load_session(ctx);
 	}
 	if (req->session != NULL && req->session->lang != NULL)

@@ -21,8 +21,11 @@
  *   503  with Retry-After when the hashing pool is full.
  *
  * The page shows nothing about the patient (not even the given name) before
- * the family name matches: only the portal's name and policy. It must never
- * log, keep or echo a token or a password.
+ * the family name matches: only the portal's name and policy (in the page's
+ * language when the portal has that text). A link of another portal opened on
+ * a portal's configured host is the 404 "does not work" page, exactly like a
+ * bad token (http/portal_host.c). It must never log, keep or echo a token or
+ * a password.
  */
 #include "app.h"
 #include "config.h"
@@ -101,7 +104,10 @@ static int render_form(struct http_req *req, struct http_resp *resp, const char 
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(lang, "Activate your account"));
 	view_set(v, "portal_name", link->portal_name);
-	view_set(v, "policy_text", link->policy_text);
+	char *text = NULL; /* the policy in the page's language, else the portal's one text */
+	if (store_portal_policy(req->db, link->portal_id, lang, &text, req->arena) != 0)
+		text = link->policy_text;
+	view_set(v, "policy_text", text);
 	view_set(v, "policy_version", link->policy_version);
 	view_set(v, "action", link_path(req, token, ""));
 	view_set(v, "show_href", link_path(req, token, "?show=1"));
@@ -195,6 +201,8 @@ int portal_invite_form(struct http_req *req, struct http_resp *resp)
 	const char *token = req->params[0];
 	struct invite_link link;
 	int err = invite_open(req->db, token, now_utc(), &link, req->arena);
+	if (err == 0 && !http_portal_allows(req, link.portal_id))
+		err = INVITE_UNKNOWN; /* another host's portal: as unknown as a bad token */
 	if (err == INVITE_ERR)
 		return -1;
 	if (err != 0)
@@ -212,6 +220,8 @@ static int submit_start(struct http_req *req, struct http_resp *resp)
 	int64_t now = now_utc();
 	struct invite_link link;
 	int err = invite_open(req->db, token, now, &link, req->arena);
+	if (err == 0 && !http_portal_allows(req, link.portal_id))
+		err = INVITE_UNKNOWN; /* another host's portal: as unknown as a bad token */
 	if (err == INVITE_ERR)
 		return -1;
 	if (err != 0)

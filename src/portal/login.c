@@ -13,6 +13,12 @@
  * ?next= is followed only when it is a portal path (one "/", no "//", no
  * backslash, no control character); anything else lands on "/". It must never
  * log, keep or echo a password.
+ *
+ * Sign-in looks the login up on the request's portal (req->portal, picked by
+ * the Host header among configured portals). When that portal's privacy
+ * policy version is not the one the account accepted last, sign-in goes to
+ * /policy first, which shows the new text in the patient's language and
+ * records the acceptance (consents: version, time, address) before going on.
  */
 #include "app.h"
 #include "config.h"
@@ -31,11 +37,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#define LOGIN_ERROR  "Wrong e-mail, mobile number or password."
-#define LOGIN_MAX    254
-#define NEXT_MAX     2048
-#define RETRY_AFTER  "5"
-#define PORTAL_FIRST 0 /* account.h: the first portal */
+#define LOGIN_ERROR "Wrong e-mail, mobile number or password."
+#define LOGIN_MAX   254
+#define NEXT_MAX    2048
+#define RETRY_AFTER "5"
 
 /* State kept across the suspension (in req->arena). */
 struct login_state {
@@ -91,6 +96,8 @@ static int render_form(struct http_req *req, struct http_resp *resp, int status,
 	view_set(v, "title", i18n_tr(req->lang, "Sign in"));
 	view_set(v, "login", login);
 	view_set(v, "next", safe_next(next));
+	if (req->portal != NULL)
+		view_set(v, "portal_name", req->portal->name);
 	if (error != NULL)
 		view_set(v, "error", error);
 	return http_render(req, resp, status, "portal/login.html", v);
@@ -152,7 +159,7 @@ static int login_start(struct http_req *req, struct http_resp *resp)
 	st->login = typed;
 	st->password = pw;
 	st->next = next;
-	int err = account_by_login(req->db, PORTAL_FIRST, typed, &st->acct, req->arena);
+	int err = account_by_login(req->db, http_portal_id(req), typed, &st->acct, req->arena);
 	if (err == 0)
 		st->found = 1;
 	else if (err != ACCOUNT_NOTFOUND)
@@ -170,6 +177,31 @@ static int login_start(struct http_req *req, struct http_resp *resp)
 		return 0;
 	}
 	return HTTP_SUSPEND;
+}
+
+/*
+ * 1 when the account accepted a privacy policy version other than its portal's current one
+ * (its newest consent not withdrawn), 0 when it is up to date or has no privacy consent on
+ * record at all (only accounts made outside an invitation: imports, fixtures; invitations
+ * always record one), -1 when the store fails. *portal and *accepted (may be NULL) get the
+ * portal and the accepted version.
+ */
+static int policy_outdated(struct http_req *req, const struct account *acct,
+                           struct store_portal *portal, char **accepted)
+{
+	struct store_portal p;
+	char *version = NULL;
+	if (portal == NULL)
+		portal = &p;
+	if (store_portal_by_id(req->db, acct->portal_id, portal, req->arena) != 0)
+		return -1;
+	int rc = store_policy_accepted(req->db, acct->id, &version, req->arena);
+	if (rc != 0 && rc != STORE_NOTFOUND)
+		return -1;
+	if (accepted != NULL)
+		*accepted = version;
+	return version != NULL && portal->policy_version != NULL &&
+	       strcmp(version, portal->policy_version) != 0;
 }
 
 /* Second call, after the worker: count, sign in, go on. */
@@ -191,6 +223,18 @@ static int login_finish(struct http_req *req, struct http_resp *resp)
 		return -1;
 	log_info("portal: patient %lld signed in", (long long)st->acct.patient_id);
 	const char *next = safe_next(st->next);
+	int outdated = policy_outdated(req, &st->acct, NULL, NULL);
+	if (outdated < 0)
+		return -1;
+	if (outdated) {
+		struct buf b;
+		buf_init(&b, NEXT_MAX + 64);
+		buf_puts(&b, "/policy?next=");
+		buf_urlenc(&b, next ? next : "/");
+		http_redirect(resp, b.overflow ? "/policy" : arena_strdup(req->arena, b.data));
+		buf_free(&b);
+		return 0;
+	}
 	http_redirect(resp, next ? next : "/");
 	return 0;
 }
@@ -207,5 +251,92 @@ int portal_logout(struct http_req *req, struct http_resp *resp)
 		            "account.logout", "patient", req->session->user_id, req->ip, NULL);
 	http_session_end(req, resp);
 	http_redirect(resp, "/login");
+	return 0;
+}
+
+/* --- a new privacy policy version ------------------------------------------------------- */
+
+static int render_policy(struct http_req *req, struct http_resp *resp, int status,
+                         const struct store_portal *portal, const char *accepted, const char *next,
+                         const char *error)
+{
+	char *text = NULL;
+	if (store_portal_policy(req->db, portal->id, req->lang, &text, req->arena) < 0)
+		return -1;
+	struct view *v = view_new(req->arena);
+	view_set(v, "title", i18n_tr(req->lang, "Our privacy policy has changed"));
+	view_set(v, "portal_name", portal->name);
+	view_set(v, "policy_text", text);
+	view_set(v, "policy_version", portal->policy_version);
+	view_set(v, "accepted_version", accepted);
+	view_set(v, "next", safe_next(next));
+	if (error != NULL)
+		view_set(v, "error", error);
+	return http_render(req, resp, status, "portal/policy.html", v);
+}
+
+int portal_policy_form(struct http_req *req, struct http_resp *resp)
+{
+	struct account acct;
+	struct store_portal portal;
+	char *accepted = NULL;
+	const char *next = safe_next(http_query(req, "next"));
+	int rc = account_by_patient(req->db, req->session->user_id, &acct, req->arena);
+	if (rc == ACCOUNT_NOTFOUND) {
+		http_redirect(resp, "/");
+		return 0;
+	}
+	if (rc != 0)
+		return -1;
+	int outdated = policy_outdated(req, &acct, &portal, &accepted);
+	if (outdated < 0)
+		return -1;
+	if (!outdated) {
+		http_redirect(resp, next ? next : "/");
+		return 0;
+	}
+	return render_policy(req, resp, 200, &portal, accepted, next, NULL);
+}
+
+int portal_policy_accept(struct http_req *req, struct http_resp *resp)
+{
+	struct account acct;
+	struct store_portal portal;
+	char *accepted = NULL;
+	const char *next = safe_next(http_form(req, "next"));
+	const char *consent = http_form(req, "consent");
+	const char *version = http_form(req, "version");
+	int rc = account_by_patient(req->db, req->session->user_id, &acct, req->arena);
+	if (rc == ACCOUNT_NOTFOUND) {
+		http_redirect(resp, "/");
+		return 0;
+	}
+	if (rc != 0)
+		return -1;
+	int outdated = policy_outdated(req, &acct, &portal, &accepted);
+	if (outdated < 0)
+		return -1;
+	if (!outdated) {
+		http_redirect(resp, next ? next : "/");
+		return 0;
+	}
+	if (consent == NULL || strcmp(consent, "1") != 0)
+		return render_policy(
+		    req, resp, 200, &portal, accepted, next,
+		    i18n_tr(req->lang, "To go on, please accept the privacy policy."));
+	/* the version changed while the page was open: show the newest one */
+	if (version == NULL || strcmp(version, portal.policy_version) != 0)
+		return render_policy(req, resp, 200, &portal, accepted, next,
+		                     i18n_tr(req->lang,
+		                             "The privacy policy changed again while you "
+		                             "were reading it. Please read this version."));
+	int64_t now = now_utc();
+	if (store_policy_accept(req->db, acct.id, portal.policy_version, req->ip, now) != 0)
+		return -1;
+	store_audit(req->db, acct.org_id, "patient", acct.patient_id, "policy.accepted", "account",
+	            acct.id, req->ip, portal.policy_version);
+	log_info("portal: patient %lld accepted a privacy policy version",
+	         (long long)acct.patient_id);
+	http_redirect(resp, next ? next : "/");
 	return 0;
 }

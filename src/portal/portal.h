@@ -75,4 +75,9 @@ int portal_slot_get(struct http_req *req, const struct booking_actor *who, int64
 int portal_booking_notice(struct http_req *req, const char *kind,
                           const struct booking_appointment *ap);
 
+/* GET/POST /policy (portal/login.c): a new privacy policy version to accept after sign-in;
+ * POST records the consent (version, time, address) and goes on to ?next= (portal paths). */
+int portal_policy_form(struct http_req *req, struct http_resp *resp);
+int portal_policy_accept(struct http_req *req, struct http_resp *resp);
+
 #endif

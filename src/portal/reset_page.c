@@ -37,7 +37,6 @@
 #define FORGOT_FLOOR_MS 150
 #define LOGIN_MAX       254
 #define RETRY_AFTER     "5"
-#define PORTAL_FIRST    0 /* account.h: the first portal */
 
 /* --- /forgot ------------------------------------------------------------- */
 
@@ -47,6 +46,7 @@ struct forgot_state {
 	struct store *store;
 	const struct config *cfg;
 	const char *login, *ip;
+	int64_t portal_id; /* the Host's portal (0: the first) */
 	int rc;
 };
 
@@ -67,7 +67,7 @@ static void forgot_work(void *arg)
 	struct forgot_state *st = arg;
 	int64_t start = now_ms();
 	struct store_conn *db = store_acquire(st->store);
-	st->rc = account_forgot(db, st->cfg, PORTAL_FIRST, st->login, st->ip, now_utc());
+	st->rc = account_forgot(db, st->cfg, st->portal_id, st->login, st->ip, now_utc());
 	store_release(db);
 	sleep_until_ms(start + FORGOT_FLOOR_MS);
 }
@@ -111,6 +111,7 @@ int portal_forgot(struct http_req *req, struct http_resp *resp)
 	st->cfg = req->app->cfg;
 	st->login = typed;
 	st->ip = req->ip;
+	st->portal_id = http_portal_id(req);
 	req->cont = st;
 	if (http_blocking(req, forgot_work, st) != 0) {
 		http_add_header(req, resp, "Retry-After", RETRY_AFTER);
@@ -212,6 +213,12 @@ static int want_show(const struct http_req *req)
 static int open_link(struct http_req *req, const char *token, struct account_reset_link *out)
 {
 	int err = account_reset_open(req->db, token, now_utc(), out, req->arena);
+	int64_t portal_id = 0;
+	/* a link of another host's portal is unknown here (http/portal_host.c) */
+	if (err == 0 &&
+	    (store_patient_portal(req->db, out->patient_id, out->org_id, &portal_id) != 0 ||
+	     !http_portal_allows(req, portal_id)))
+		err = ACCOUNT_UNKNOWN;
 	if (err == 0)
 		req->lang = i18n_pick(http_cookie(req, "lang"), out->lang,
 		                      http_header(req, "Accept-Language"));

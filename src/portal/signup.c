@@ -32,7 +32,6 @@
 #define SIGNUP_FLOOR_MS 150
 #define FIELD_MAX       254
 #define RETRY_AFTER     "5"
-#define PORTAL_FIRST    0 /* account.h: the first portal */
 
 struct signup_state {
 	/* the worker takes its own connection: http_blocking() gives the request's back while
@@ -198,7 +197,7 @@ int portal_signup(struct http_req *req, struct http_resp *resp)
 	struct signup_state *st = arena_alloc(req->arena, sizeof(*st));
 	st->store = req->app->store;
 	st->cfg = req->app->cfg;
-	st->s.portal_id = PORTAL_FIRST;
+	st->s.portal_id = http_portal_id(req); /* the Host's portal (0: the first) */
 	st->s.family_name = values[1];
 	st->s.birth_date = birth;
 	st->s.mobile = mobile[0] ? arena_strdup(req->arena, mobile) : NULL;

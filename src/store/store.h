@@ -135,6 +135,10 @@ struct store_portal {
 	int64_t id;
 	char *name, *base_url, *policy_text, *policy_version, *languages;
 	int64_t invite_ttl_days;
+	/* filled by store_portal_by_id / store_portal_for_host (portals.c) only: */
+	char *host;           /* authority of base_url ("clinic.example:8443"); NULL: none */
+	char *primary_colour; /* "#rrggbb", checked by store_portal_colour_ok; NULL: default */
+	int has_logo;
 };
 
 struct store_org {
@@ -244,6 +248,58 @@ int store_session_purge(struct store_conn *c, int64_t now, int64_t idle_secs,
 int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, int64_t actor_id,
                 const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
                 const char *detail);
+
+/* --- portals (portals.c) ------------------------------------------------ */
+
+#define STORE_LOGO_MAX (256 * 1024) /* bytes of a portal's logo */
+
+/* Every column of one portal (not the logo's bytes). 0, STORE_NOTFOUND or an error. */
+int store_portal_by_id(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a);
+/*
+ * The portal whose host is host (lower-case host[:port], as a request's Host header
+ * names it; NULL matches none), else the default portal (lowest id). *by_host is 1
+ * when host picked it; *hosted is 1 when any portal has a host at all. Strings in a.
+ * STORE_NOTFOUND only when there is no portal.
+ */
+int store_portal_for_host(struct store_conn *c, const char *host, struct store_portal *out,
+                          int *by_host, int *hosted, struct arena *a);
+/* The portal an organisation (customer or member) belongs to. */
+int store_org_portal(struct store_conn *c, int64_t org_id, int64_t *portal_id);
+/* The portal of a patient's account, else of the patient's organisation org_id (a patient
+ * session's portal). STORE_NOTFOUND when neither exists. */
+int store_patient_portal(struct store_conn *c, int64_t patient_id, int64_t org_id,
+                         int64_t *portal_id);
+/* 0 when colour is "#rrggbb" (hex) and white text on it reaches 4.5:1; else STORE_INVALID. */
+int store_portal_colour_ok(const char *colour);
+/* The lower-case authority (host[:port]) of an http(s) base URL into out; STORE_INVALID when
+ * the URL is not one (or does not fit). */
+int store_portal_host_of(const char *base_url, char *out, size_t size);
+/* Sets base_url and the host derived from it (base_url NULL: unchanged) and the primary
+ * colour (NULL: the default). STORE_INVALID for a bad colour or URL, STORE_CONFLICT when
+ * another portal has that host. */
+int store_portal_set_look(struct store_conn *c, int64_t id, const char *base_url,
+                          const char *colour);
+/* Stores a PNG, JPEG or WebP logo (its type from its first bytes; at most STORE_LOGO_MAX);
+ * data NULL removes it. STORE_INVALID for anything else. */
+int store_portal_set_logo(struct store_conn *c, int64_t id, const void *data, size_t len);
+/* The logo's bytes (copied into a) and type (a literal "image/..."); STORE_NOTFOUND when
+ * none. */
+int store_portal_logo(struct store_conn *c, int64_t id, const char **type, const void **data,
+                      size_t *len, struct arena *a);
+/* The privacy policy's text in lang (portal_policies), else portals.policy_text (arena). */
+int store_portal_policy(struct store_conn *c, int64_t portal_id, const char *lang, char **text,
+                        struct arena *a);
+/* A new policy version (version NULL: unchanged) and/or the text of one language
+ * (lang/text NULL: unchanged). Patients are asked to accept a new version at sign-in. */
+int store_portal_set_policy(struct store_conn *c, int64_t portal_id, const char *version,
+                            const char *lang, const char *text, int64_t now);
+/* The version of the account's newest privacy consent not withdrawn (arena); STORE_NOTFOUND
+ * when none. */
+int store_policy_accepted(struct store_conn *c, int64_t account_id, char **version,
+                          struct arena *a);
+/* Records the acceptance of a privacy policy version (time, ip; ip may be NULL). */
+int store_policy_accept(struct store_conn *c, int64_t account_id, const char *version,
+                        const char *ip, int64_t now);
 
 /* --- backup ------------------------------------------------------------- */
 
