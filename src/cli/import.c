@@ -244,6 +244,15 @@ static int do_header(struct ctx *x)
 	return 0;
 }
 
+/* 1 when s holds a CR that does not end a CRLF pair. */
+static int has_bare_cr(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == '\r' && (i + 1 >= len || s[i + 1] != '\n'))
+			return 1;
+	return 0;
+}
+
 /* 0 and *found when a patient of the org matches p (after validation). */
 static int find_existing(struct ctx *x, const struct validate_patient *p, const char *ref,
                          const char *family_key, const char *search_key, int *found)
@@ -485,6 +494,15 @@ int import_patients_csv(struct store *st, int64_t org_id, const char *path,
 		if (rep->lines == 1 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
 			s += 3; /* byte order mark */
 			len -= 3;
+		}
+		if (rep->lines == 1 && has_bare_cr(s, len)) {
+			/* libcsv would end rows there while lines are counted on \n: every line
+			 * number reported would be wrong. Refuse rather than mislead. */
+			report(&x, 1,
+			       "lines end with a bare CR (an old Mac format); save the file "
+			       "with Windows or Unix line endings and import it again");
+			x.rc = IMPORT_ERR_FORMAT;
+			break;
 		}
 		if (!x.in_row && !line_is_blank(s, len)) {
 			x.in_row = 1;

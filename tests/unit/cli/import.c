@@ -164,6 +164,16 @@ Test(import, unknown_column)
 	cr_expect_eq(count("1 = 1"), 0);
 }
 
+Test(import, bare_cr_line_ends_are_refused_not_misnumbered)
+{
+	const char *p = CSV("mac.csv", "given_name,family_name,birth_date\rMario,Rossi,1980-01-01\r"
+	                               "Anna,,1980-01-01\r");
+	struct import_report rep;
+	cr_expect_eq(import_patients_csv(st, org, p, &rep, errs), IMPORT_ERR_FORMAT);
+	cr_expect_not_null(strstr(errors(), ":1: lines end with a bare CR"), "%s", errors());
+	cr_expect_eq(count("1 = 1"), 0, "nothing half-imported");
+}
+
 Test(import, empty_file)
 {
 	const char *p = CSV("empty.csv", "");
