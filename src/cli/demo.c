@@ -28,6 +28,7 @@
 
 #define DEMO_ORG        "Poliambulatorio San Luca"
 #define DEMO_MEMBER     "Studio Medico Dr. Ferri"
+#define DEMO_COLOUR     "#0b5e57" /* the portal's primary colour (7.6:1 under white text) */
 #define DEMO_ADMIN      "admin@sanluca.example"
 #define DEMO_ADMIN_PW   "invito-demo"
 #define DEMO_PATIENT_PW "demo-patient-1"
@@ -242,6 +243,20 @@ static int add_orgs(struct demo *d, const char *base_url)
 	    "invite_ttl_days, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
 	    "tttttii", "Portale Pazienti San Luca", base_url, policy_text, "2026-01", "it,en",
 	    (int64_t)30, d->now));
+	/* its host (from base_url: the Host header picks the portal) and colour; the policy in
+	 * each language on its own (policy_text keeps both, for older readers) */
+	TRY(store_portal_set_look(d->c, d->portal, base_url, DEMO_COLOUR));
+	const char *en = strstr(policy_text, "Privacy notice");
+	if (en != NULL) {
+		char it[sizeof(policy_text)];
+		size_t n = (size_t)(en - policy_text);
+		while (n > 0 && policy_text[n - 1] == '\n')
+			n--;
+		memcpy(it, policy_text, n);
+		it[n] = '\0';
+		TRY(store_portal_set_policy(d->c, d->portal, NULL, "it", it, d->now));
+		TRY(store_portal_set_policy(d->c, d->portal, NULL, "en", en, d->now));
+	}
 	TRY(store_insert(d->c, &d->org,
 	                 "INSERT INTO organisations (kind, portal_id, name, phone, email, address, "
 	                 "timezone, appendix_text, appendix_kinds, sender_name, created_at) VALUES "
