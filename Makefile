@@ -27,7 +27,7 @@ PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
 .PHONY: all deps demo test unit unit-pg http http-pg scale browser sanitize format check-format clean bench \
-	fuzz fuzz-ci load faults
+	fuzz fuzz-ci load faults sqlmap
 
 all: $(B)/invito $(MO)
 
@@ -121,10 +121,14 @@ load: $(B)/invito $(MO)
 faults: $(B)/invito $(MO)
 	B=$(B) ./tests/faults/run.sh
 
+# sqlmap on every form and query parameter of a fresh demo server (loopback, bounded).
+sqlmap: $(B)/invito $(MO)
+	B=$(B) ./tests/sqlmap/run.sh
+
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
 	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser load faults \
-		fuzz-ci
+		fuzz-ci sqlmap
 
 bench: all
 	@./bench/run.sh
