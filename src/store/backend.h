@@ -59,9 +59,11 @@ struct store {
 struct store_conn {
 	const struct store_backend *be;
 	struct store *st;
+	int busy; /* a statement hit the lock timeout since store_acquire (store_conn_busy) */
 };
 struct store_stmt {
 	const struct store_backend *be;
+	struct store_conn *conn; /* set by store_prepare() */
 };
 
 extern const struct store_backend store_sqlite_backend;

@@ -189,7 +189,22 @@ int store_schema_version(struct store *st)
 
 struct store_conn *store_acquire(struct store *st)
 {
-	return st->be->acquire(st);
+	struct store_conn *c = st->be->acquire(st);
+	c->busy = 0;
+	return c;
+}
+
+/* Remembers a lock timeout so the HTTP layer can answer 503 instead of 500. */
+static int note(struct store_conn *c, int rc)
+{
+	if (rc == STORE_BUSY && c != NULL)
+		c->busy = 1;
+	return rc;
+}
+
+int store_conn_busy(const struct store_conn *c)
+{
+	return c != NULL && c->busy;
 }
 
 void store_release(struct store_conn *c)
@@ -200,12 +215,12 @@ void store_release(struct store_conn *c)
 
 int store_begin(struct store_conn *c)
 {
-	return c->be->begin(c);
+	return note(c, c->be->begin(c));
 }
 
 int store_commit(struct store_conn *c)
 {
-	return c->be->commit(c);
+	return note(c, c->be->commit(c));
 }
 
 void store_rollback(struct store_conn *c)
@@ -215,7 +230,10 @@ void store_rollback(struct store_conn *c)
 
 int store_prepare(struct store_conn *c, struct store_stmt **out, const char *sql)
 {
-	return c->be->prepare(c, out, sql);
+	int rc = c->be->prepare(c, out, sql);
+	if (rc == 0)
+		(*out)->conn = c;
+	return note(c, rc);
 }
 
 int store_bind(struct store_stmt *s, const char *types, ...)
@@ -235,7 +253,8 @@ static int vquery(struct store_conn *c, struct store_stmt **out, const char *sql
 	*out = NULL;
 	int rc = c->be->prepare(c, &s, sql);
 	if (rc != 0)
-		return rc;
+		return note(c, rc);
+	s->conn = c;
 	rc = c->be->bind(s, types, ap);
 	if (rc != 0) {
 		c->be->done(s);
@@ -257,7 +276,7 @@ int store_query(struct store_conn *c, struct store_stmt **out, const char *sql, 
 
 int store_step(struct store_stmt *s)
 {
-	return s->be->step(s);
+	return note(s->conn, s->be->step(s));
 }
 
 int64_t store_col_int(struct store_stmt *s, int col)
@@ -302,7 +321,7 @@ int store_exec(struct store_conn *c, int64_t *changes, const char *sql, const ch
 	if (rc != 0)
 		return rc;
 	/* Rows a statement returns are ignored; step to the end so it completes. */
-	while ((rc = s->be->step(s)) == 1)
+	while ((rc = store_step(s)) == 1)
 		;
 	if (rc == 0 && changes != NULL)
 		*changes = s->be->changes(s);
@@ -319,7 +338,7 @@ int store_scalar(struct store_conn *c, int64_t *out, const char *sql, const char
 	va_end(ap);
 	if (rc != 0)
 		return rc;
-	rc = s->be->step(s);
+	rc = store_step(s);
 	if (rc == 1) {
 		*out = s->be->col_int(s, 0);
 		rc = 0;
@@ -339,12 +358,12 @@ int store_insert(struct store_conn *c, int64_t *id, const char *sql, const char 
 	va_end(ap);
 	if (rc != 0)
 		return rc;
-	rc = s->be->step(s);
+	rc = store_step(s);
 	if (rc == 1) {
 		if (id != NULL)
 			*id = s->be->col_int(s, 0);
 		/* Finish the statement so the write is complete before we return. */
-		while ((rc = s->be->step(s)) == 1)
+		while ((rc = store_step(s)) == 1)
 			;
 	} else if (rc == 0 && s->be->changes(s) == 0) {
 		/* INSERT ... ON CONFLICT DO NOTHING RETURNING id that did nothing. */

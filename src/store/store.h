@@ -63,6 +63,9 @@ char *store_url_redact(const char *url, char *out, size_t size);
 /* Waits for a free connection. Never returns NULL. */
 struct store_conn *store_acquire(struct store *st);
 void store_release(struct store_conn *c);
+/* 1 when a statement on c hit the lock timeout (STORE_BUSY) since it was acquired: the
+ * HTTP layer answers 503 with Retry-After instead of 500. */
+int store_conn_busy(const struct store_conn *c);
 
 /* --- transactions ------------------------------------------------------ */
 

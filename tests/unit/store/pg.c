@@ -132,6 +132,8 @@ Test(store_pg, sqlstate_mapping)
 	cr_assert_eq(
 	    store_exec(fx_conn, NULL, "UPDATE portals SET name = 'y' WHERE id = ?", "i", PORTAL),
 	    STORE_BUSY);
+	cr_assert(store_conn_busy(fx_conn), "the timeout is remembered for the HTTP layer");
+	cr_assert(!store_conn_busy(other));
 	store_rollback(other);
 	store_release(other);
 	cr_assert_eq(store_exec(fx_conn, NULL, "SET lock_timeout = '5s'", ""), 0);

@@ -252,3 +252,22 @@ Test(store_sqlite, insert_on_conflict_do_nothing_is_conflict)
 	cr_assert_eq(n, 1);
 	cr_assert_eq(store_commit(fx_conn), 0);
 }
+
+Test(store_sqlite, a_lock_timeout_is_remembered_on_the_connection)
+{
+	/* The HTTP layer turns it into 503 + Retry-After instead of 500. */
+	struct store_conn *other = store_acquire(fx_store);
+	cr_assert(!store_conn_busy(fx_conn));
+	cr_assert_eq(store_begin(other), 0);
+	cr_assert_eq(store_exec(other, NULL, "UPDATE portals SET name = 'x'", ""), 0);
+	if (fx_pg())
+		cr_assert_eq(store_exec(fx_conn, NULL, "SET lock_timeout = '50ms'", ""), 0);
+	else
+		cr_assert_eq(store_exec(fx_conn, NULL, "PRAGMA busy_timeout = 50", ""), 0);
+	cr_assert_eq(store_exec(fx_conn, NULL, "UPDATE portals SET name = 'y'", ""), STORE_BUSY);
+	cr_assert(store_conn_busy(fx_conn));
+	cr_assert(!store_conn_busy(other));
+	store_rollback(other);
+	store_release(other);
+	store_rollback(fx_conn);
+}
