@@ -451,6 +451,11 @@ static enum MHD_Result run_handler(struct http_ctx *ctx)
 		          ctx->route->pattern);
 		return send_error(ctx, 500);
 	}
+	if (rc < 0 && store_conn_busy(req->db)) {
+		/* The database stayed locked past the timeout: a temporary state, said as one. */
+		log_warn("http: %s: database busy, answered 503", ctx->route->pattern);
+		return send_error(ctx, 503);
+	}
 	if (rc < 0) {
 		log_error("http: handler for %s failed (%d)", ctx->route->pattern, rc);
 		return send_error(ctx, 500);
