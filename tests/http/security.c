@@ -173,7 +173,7 @@ struct fx {
 	char family[32], service[32], tpl_text[32]; /* names only this organisation has */
 	char login[40];                             /* the holder's e-mail and sign-in */
 	char payref[40];
-	char *invite_token, *reset_token;
+	char invite_token[INVITE_TOKEN_CHARS + 1], reset_token[INVITE_TOKEN_CHARS + 1];
 };
 
 static int64_t add_patient(int org, const char *given, const char *family, const char *mobile,
@@ -245,10 +245,13 @@ static void seed(struct fx *f, int org)
 	err = store_scalar(db, &f->msg, "SELECT MAX(id) FROM messages WHERE org_id = ?", "i", o);
 	cr_assert_eq(err, 0);
 	store_release(db);
-	f->invite_token = newest_token("/i/", mail);
-	f->reset_token = newest_token("/r/", f->login);
-	cr_assert_not_null(f->invite_token);
-	cr_assert_not_null(f->reset_token);
+	char *it = newest_token("/i/", mail), *rt = newest_token("/r/", f->login);
+	cr_assert_not_null(it);
+	cr_assert_not_null(rt);
+	snprintf(f->invite_token, sizeof(f->invite_token), "%s", it);
+	snprintf(f->reset_token, sizeof(f->reset_token), "%s", rt);
+	free(it);
+	free(rt);
 
 	INSERT(&f->svc,
 	       "INSERT INTO services (org_id, name, duration_min, kind, price_cents, payment, "
