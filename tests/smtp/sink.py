@@ -14,6 +14,7 @@ would show). Options:
   --reject SUBSTR  answer 550 to RCPT TO addresses containing SUBSTR
   --tls CERT KEY   offer STARTTLS and require it before MAIL
   --auth USER:PASS require AUTH (PLAIN or LOGIN) with these credentials
+  --count-only     keep nothing, parse nothing: a sink for benchmarks
 Test code only: it never listens on anything but 127.0.0.1.
 """
 import argparse
@@ -36,6 +37,7 @@ def main():
     ap.add_argument("--reject", default=None)
     ap.add_argument("--tls", nargs=2, default=None)
     ap.add_argument("--auth", default=None)
+    ap.add_argument("--count-only", action="store_true")
     args = ap.parse_args()
 
     state = {"n": 0, "conn": 0}
@@ -53,6 +55,8 @@ def main():
                 await asyncio.sleep(args.delay)
             state["n"] += 1
             n = state["n"]
+            if args.count_only:
+                return "250 OK queued as %d" % n
             raw = envelope.original_content or envelope.content
             with open(os.path.join(args.dir, "%05d.eml" % n), "wb") as f:
                 f.write(raw)
