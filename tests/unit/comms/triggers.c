@@ -648,3 +648,21 @@ Test(comms_triggers, scheduler_thread_runs_the_jobs)
 	cr_assert_eq(n, 1);
 	comms_scheduler_stop(NULL);
 }
+
+/*
+ * KNOWN BUG in src/comms/render.c (not this module's file): link_values() resolves TRD92 (the
+ * appendix) before TRD104/TRD89, so the one invitation a message shares is made with target
+ * NULL and the patient lands on "/" instead of the search (or the payment page). Enable this
+ * test with the fix (resolve TRD104 and TRD89 before TRD92).
+ */
+Test(comms_triggers, recall_with_the_appendix_still_lands_on_the_search, .disabled = true)
+{
+	cr_assert_eq(
+	    comms_appendix_save(fx_conn, ORG_A, "", 1u << COMMS_RECALL, 0, NULL, NOW, NULL), 0);
+	int64_t p = patient(ORG_A, 0), svc = service(ORG_A, "in_person", "none");
+	recall(p, svc, TODAY, "sms");
+	cr_assert_eq(run(NOW), 1);
+	char target[48];
+	snprintf(target, sizeof(target), "/search?service=%lld", (long long)svc);
+	expect_invitation(last_body(p), "https://portal.example", target, PORTAL);
+}
