@@ -470,7 +470,7 @@ static int fail_until_throttled(struct h_client *c, const char *who, int max, lo
 	return max;
 }
 
-Test(security_abuse, password_guesses_meet_growing_delays_then_the_daily_cap, .timeout = 60)
+Test(security_abuse, password_guesses_meet_growing_delays_then_the_daily_cap)
 {
 	int64_t acct = add_account("lia@example.test");
 	struct h_client *c = client_en();
@@ -536,7 +536,7 @@ Test(security_abuse, password_guesses_meet_growing_delays_then_the_daily_cap, .t
 	h_resp_free(&r);
 }
 
-Test(security_abuse, one_address_is_limited_across_accounts, .timeout = 60)
+Test(security_abuse, one_address_is_limited_across_accounts)
 {
 	/* 8 accounts, 3 wrong passwords each (under the 4 free per account): the address
 	 * reaches its 20 free failures and waits, whichever account it tries next */
