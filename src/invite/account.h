@@ -8,8 +8,9 @@
  *    PATIENT id (patients.id, as the sessions table says), never the account
  *    id, and org_id = the patient's own organisation (patients.org_id), so
  *    store_patient_get(org_id, user_id) reads the signed-in patient.
- *  - portal_id 0 means "the first portal" (lowest id): one deployment serves
- *    one portal until multi-portal hosting lands.
+ *  - portal_id 0 means "the first portal" (lowest id). Pages pass the
+ *    request's portal (http_portal_id(): the portal the Host header picks
+ *    among configured portals, src/http/portal_host.c).
  *  - Logins are typed as an e-mail or a mobile number; they are normalised
  *    with src/lib/validate.h (e-mail lower-cased, mobile to E.164) before any
  *    lookup. A login matches accounts.login, or else the e-mail or mobile on

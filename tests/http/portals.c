@@ -12,6 +12,7 @@
 
 #include "comms/outbox.h"
 #include "comms/triggers.h"
+#include "invite/account.h"
 #include "invite/invite.h"
 #include "lib/arena.h"
 #include "lib/util.h"
@@ -154,8 +155,9 @@ static int64_t add_account(int64_t patient, int64_t portal, const char *email, c
 	return id;
 }
 
-/* The newest invitation token in the outbox whose link starts with base + "/i/" (malloc'd). */
-static char *outbox_token(const char *base)
+/* The newest token in the outbox whose link starts with base + kind ("/i/", "/r/")
+ * (malloc'd). */
+static char *outbox_link(const char *base, const char *kind)
 {
 	struct store_conn *db = h_db();
 	struct arena *a = arena_create();
@@ -163,7 +165,7 @@ static char *outbox_token(const char *base)
 	int n = 0;
 	cr_assert_eq(comms_outbox_list(db, 1000, &rows, &n, a), 0);
 	char needle[128];
-	snprintf(needle, sizeof(needle), "%s/i/", base);
+	snprintf(needle, sizeof(needle), "%s%s", base, kind);
 	char *tok = NULL;
 	for (int i = 0; i < n && tok == NULL; i++) {
 		const char *p = rows[i].body ? strstr(rows[i].body, needle) : NULL;
@@ -173,6 +175,11 @@ static char *outbox_token(const char *base)
 	arena_free(a);
 	store_release(db);
 	return tok;
+}
+
+static char *outbox_token(const char *base)
+{
+	return outbox_link(base, "/i/");
 }
 
 /* 1 when some outbox message body holds s. */
@@ -412,12 +419,14 @@ Test(portals, a_session_of_one_portal_is_signed_out_on_another)
 	h_resp_free(&r);
 	cr_assert_eq(req(c, "GET", "nowhere.example", "/search", bcookies, NULL, &r), 303);
 	h_resp_free(&r);
-	/* staff pages do not depend on the host */
+	/* staff pages do not depend on the host, nor wear its portal */
 	struct h_client *s = h_client();
 	h_staff_signin(s, 1);
 	char staff[160];
 	snprintf(staff, sizeof(staff), "sid=%s", h_cookie(s, "sid"));
 	cr_assert_eq(req(c, "GET", HOST_A, "/staff/patients", staff, NULL, &r), 200);
+	cr_assert(!has(&r, "Clinic 0"));
+	cr_assert(!has(&r, "theme.css"));
 	h_resp_free(&r);
 	cr_assert_eq(req(c, "GET", HOST_B, "/staff/patients", staff, NULL, &r), 200);
 	h_resp_free(&r);
@@ -467,6 +476,28 @@ Test(portals, an_invitation_of_one_portal_is_unknown_on_another)
 	cr_assert(has(&r, "Clinic 1"));
 	h_resp_free(&r);
 	free(csrf);
+	free(tok);
+}
+
+Test(portals, a_reset_link_of_one_portal_is_unknown_on_another)
+{
+	int64_t p = add_patient(H.org[1].org_id, "Rita", "Rossi", "rita@example.test");
+	add_account(p, H.org[1].portal_id, "rita@example.test", "B-1");
+	struct store_conn *db = h_db();
+	cr_assert_eq(account_reset_send(db, &H.cfg, H.org[1].org_id, p, H.org[1].staff_id, "email",
+	                                NULL, now_utc()),
+	             0);
+	store_release(db);
+	char *tok = outbox_link(BASE_B, "/r/");
+	cr_assert_not_null(tok);
+	char path[64];
+	snprintf(path, sizeof(path), "/r/%s", tok);
+	struct h_client *c = h_client();
+	struct h_resp r;
+	cr_assert_eq(req(c, "GET", HOST_A, path, "lang=en", NULL, &r), 404);
+	h_resp_free(&r);
+	cr_assert_eq(req(c, "GET", HOST_B, path, "lang=en", NULL, &r), 200);
+	h_resp_free(&r);
 	free(tok);
 }
 
