@@ -168,7 +168,8 @@ static char *newest_token(const char *prefix, const char *recipient)
  * page leaking them is caught by a plain search. */
 struct fx {
 	int org;
-	int64_t patient, holder, account, inv, msg, svc, place, hours, slot, appt, consent;
+	int64_t patient, holder, account, inv, msg, svc, place, hours, slot, appt, consent, recall;
+	int64_t portal;
 	char marker[16];
 	char family[32], service[32], tpl_text[32]; /* names only this organisation has */
 	char login[40];                             /* the holder's e-mail and sign-in */
@@ -277,6 +278,11 @@ static void seed(struct fx *f, int org)
 	       "INSERT INTO consents (account_id, kind, version, accepted_at) "
 	       "VALUES (?, 'marketing', '1', ?) RETURNING id",
 	       "ii", f->account, now_utc());
+	INSERT(&f->recall,
+	       "INSERT INTO recalls (org_id, patient_id, service_id, due_date, channel) VALUES "
+	       "(?, ?, ?, '2099-01-01', 'email') RETURNING id",
+	       "iii", o, f->patient, f->svc);
+	f->portal = H.org[org].portal_id;
 	snprintf(f->payref, sizeof(f->payref), "sbx_%032d", k + 1);
 	int64_t pay = 0;
 	INSERT(&pay,
@@ -318,6 +324,8 @@ static char *param_value(const char *prev, const char *name, const struct fx *f)
 	    {"appointments", "id", offsetof(struct fx, appt)},
 	    {"book", "slot", offsetof(struct fx, slot)},
 	    {"consents", "id", offsetof(struct fx, consent)},
+	    {"recalls", "id", offsetof(struct fx, recall)},
+	    {"portal", "id", offsetof(struct fx, portal)},
 	};
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (strcmp(ids[i].prev, prev) == 0 && strcmp(ids[i].name, name) == 0)
