@@ -93,11 +93,11 @@ static int64_t add_service(int org, const char *name, const char *kind, const ch
 }
 
 /* The organisation's local day, days from now, as YYYY-MM-DD. */
-static void day_in(int days, char out[16])
+static void day_in(int days, char out[32])
 {
 	struct tz_local l;
 	cr_assert_eq(tz_utc_to_local("Europe/Rome", now_utc() + days * 86400, &l), 0);
-	snprintf(out, 16, "%04d-%02d-%02d", l.year, l.month, l.day);
+	snprintf(out, 32, "%04d-%02d-%02d", l.year, l.month, l.day);
 }
 
 Test(staff_recalls, create_on_the_profile_then_listed_and_sent_once)
@@ -106,7 +106,7 @@ Test(staff_recalls, create_on_the_profile_then_listed_and_sent_once)
 	struct h_resp r;
 	int64_t p = add_patient(0, "Rossetti", "+393331112222", NULL);
 	int64_t svc = add_service(0, "Controllo annuale", "in_person", "none");
-	char svcs[24], due[16];
+	char svcs[24], due[32];
 	snprintf(svcs, sizeof(svcs), "%lld", (long long)svc);
 	day_in(0, due);
 
@@ -158,7 +158,7 @@ Test(staff_recalls, field_errors_keep_the_form_and_store_nothing)
 	struct h_client *c = staff(0);
 	struct h_resp r;
 	int64_t p = add_patient(0, "Bianchi", "+393331113333", NULL);
-	char svcs[24], past[16];
+	char svcs[24], past[32];
 	snprintf(svcs, sizeof(svcs), "%lld",
 	         (long long)add_service(0, "Igiene orale", "in_person", "none"));
 	day_in(-2, past);
@@ -230,7 +230,7 @@ Test(staff_recalls, cancel_and_pages)
 	int64_t first = 0;
 	for (int i = 0; i < 55; i++) {
 		int64_t id = 0;
-		char due[16];
+		char due[32];
 		snprintf(due, sizeof(due), "2099-%02d-%02d", 1 + i / 28, 1 + i % 28);
 		cr_assert_eq(comms_recall_create(db, H.org[0].org_id, p, svc, due, "sms",
 		                                 H.org[0].staff_id, NULL, now_utc(), &id),
@@ -332,7 +332,7 @@ Test(staff_recalls, offline_video_with_mandatory_payment_queues_the_payment_requ
 	struct h_resp r;
 	int64_t p = add_patient(0, "Fontana", "+393331117777", NULL);
 	int64_t svc = add_service(0, "Televisita", "video", "mandatory");
-	char day[16], pid[24], sid[24], place[24];
+	char day[32], pid[24], sid[24], place[24];
 	day_in(3, day);
 	snprintf(pid, sizeof(pid), "%lld", (long long)p);
 	snprintf(sid, sizeof(sid), "%lld", (long long)svc);

@@ -522,7 +522,7 @@ Test(comms_triggers, recall_list_filters_and_pages)
 {
 	int64_t svc = service(ORG_A, "in_person", "none");
 	int64_t p = patient(ORG_A, 0);
-	char due[11];
+	char due[32];
 	for (int i = 0; i < 7; i++) {
 		snprintf(due, sizeof(due), "2027-01-%02d", 12 + i); /* 12..18: 4 due, 3 upcoming */
 		recall(p, svc, due, "sms");
