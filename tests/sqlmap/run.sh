@@ -17,6 +17,8 @@
 #           GET  /staff/appointments                  place day booked
 #           GET  /staff/appointments/new              patient service place day time q
 #           GET  /staff/services/{id}/places/{place}  saved created
+#           GET  /staff/recalls                       state q after after_date done recall
+#           GET  /staff/recalls/new                   patient q
 #           POST /staff/login                         email password
 #           POST /staff/patients/new                  given_name family_name birth_date
 #                                                     mobile email lang external_ref
@@ -24,6 +26,7 @@
 #           POST /staff/services/new                  org name duration kind payment price
 #           POST /staff/appointments/new              patient service place date time kind
 #                                                     payment amount
+#           POST /staff/recalls/new                   patient service due_date channel
 #   patient GET  /search                              service place from to for after
 #           GET  /book/{slot}                         for
 #           GET  /appointments/{id}                   done payreq
@@ -153,6 +156,8 @@ $base/staff/messages?state=dead&before=100000
 $base/staff/appointments?place=$place_id&day=$day&booked=1
 $base/staff/appointments/new?patient=$patient_id&service=$service_id&place=$place_id&day=$day&time=09:00&q=ros
 $base/staff/services/$service_id/places/$place_id?saved=1&created=1
+$base/staff/recalls?state=due&q=ros&after=1&after_date=$day&done=1&recall=1
+$base/staff/recalls/new?patient=$patient_id&q=ros
 EOF
 cat >"$tmp/patient-get.txt" <<EOF
 $base/search?service=$service_id&place=$place_id&from=$day&to=$day&for=1&after=1
@@ -182,6 +187,8 @@ post "POST /staff/services/new" /staff/services/new /staff/services/new "$staff_
 	"csrf=$staff_csrf&org=$place_id&name=Test&duration=30&kind=in_person&payment=none&price=0"
 post "POST /staff/appointments/new" /staff/appointments/new /staff/appointments/new "$staff_cookie" \
 	"csrf=$staff_csrf&patient=$patient_id&service=$service_id&place=$place_id&date=$day&time=09:00&kind=in_person&payment=none&amount=0"
+post "POST /staff/recalls/new" /staff/recalls/new "/staff/recalls/new?patient=$patient_id" "$staff_cookie" \
+	"csrf=$staff_csrf&patient=$patient_id&service=$service_id&due_date=2099-01-01&channel=sms"
 post "POST /account/contact" /account/contact /account "$patient_cookie" \
 	"csrf=$patient_csrf&email=new%40example.test&mobile=3339876543"
 post "POST /book/{slot}" "/book/$slot_id" "/book/$slot_id" "$patient_cookie" "csrf=$patient_csrf&for=1"
