@@ -318,23 +318,29 @@ static void data_values(const struct comms_ctx *x, const struct facts *f, const 
 	}
 }
 
-/* Resolves the link tags used in used (bits) into v. */
+/* The page a message of this kind leads to (the payment page, the pre-filtered search), or
+ * NULL for the portal's home. */
+static const char *context_path(struct linker *k)
+{
+	if (k->x->kind == COMMS_PAYMENT_REQUEST && k->f->appt_id != 0)
+		return arena_printf(k->a, "/appointments/%" PRId64 "/pay", k->f->appt_id);
+	if (k->x->kind == COMMS_RECALL && k->f->recall_service != 0)
+		return arena_printf(k->a, "/search?service=%" PRId64, k->f->recall_service);
+	return NULL;
+}
+
+/*
+ * Resolves the link tags used in used (bits) into v. A message makes at most one invitation,
+ * shared by its link tags and the appendix; it lands on the message's own page, so an
+ * appendix (TRD92) in a recall or a payment request never sends the patient to the home.
+ */
 static int link_values(struct linker *k, unsigned used, struct comms_value *v)
 {
 	const struct comms_ctx *x = k->x;
 	const char *s = NULL;
 	int rc = 0;
 	put(v, COMMS_TAG_RESET_LINK, x->kind == COMMS_RESET ? x->link : NULL);
-	if (used & (1u << COMMS_TAG_TRD92)) {
-		if (x->kind == COMMS_INVITATION)
-			s = x->link; /* the invitation's own link, made by invite/ */
-		else if (k->f->managed_by != 0 || k->has_account)
-			s = portal_url(k->f->base_url, "/", k->a);
-		else
-			rc = invitation(k, NULL, &s);
-		put(v, COMMS_TAG_TRD92, s);
-	}
-	if (rc == 0 && (used & (1u << COMMS_TAG_TRD104))) {
+	if (used & (1u << COMMS_TAG_TRD104)) {
 		if (k->f->appt_id == 0 && !x->dry_run)
 			return COMMS_INVALID;
 		const char *path =
@@ -349,6 +355,15 @@ static int link_values(struct linker *k, unsigned used, struct comms_value *v)
 		    arena_printf(k->a, "/search?service=%" PRId64, k->f->recall_service);
 		if ((rc = page_link(k, path, &s)) == 0)
 			put(v, COMMS_TAG_TRD89, s);
+	}
+	if (rc == 0 && (used & (1u << COMMS_TAG_TRD92))) {
+		if (x->kind == COMMS_INVITATION)
+			s = x->link; /* the invitation's own link, made by invite/ */
+		else if (k->f->managed_by != 0 || k->has_account)
+			s = portal_url(k->f->base_url, "/", k->a);
+		else
+			rc = invitation(k, context_path(k), &s);
+		put(v, COMMS_TAG_TRD92, s);
 	}
 	return rc;
 }

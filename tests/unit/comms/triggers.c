@@ -649,13 +649,9 @@ Test(comms_triggers, scheduler_thread_runs_the_jobs)
 	comms_scheduler_stop(NULL);
 }
 
-/*
- * KNOWN BUG in src/comms/render.c (not this module's file): link_values() resolves TRD92 (the
- * appendix) before TRD104/TRD89, so the one invitation a message shares is made with target
- * NULL and the patient lands on "/" instead of the search (or the payment page). Enable this
- * test with the fix (resolve TRD104 and TRD89 before TRD92).
- */
-Test(comms_triggers, recall_with_the_appendix_still_lands_on_the_search, .disabled = true)
+/* The appendix's invitation is the message's one invitation: it lands on the recall's search,
+ * not on the portal's home. */
+Test(comms_triggers, recall_with_the_appendix_still_lands_on_the_search)
 {
 	cr_assert_eq(
 	    comms_appendix_save(fx_conn, ORG_A, "", 1u << COMMS_RECALL, 0, NULL, NOW, NULL), 0);
