@@ -77,7 +77,7 @@ unit: $(B)/unit-tests $(MO)
 # The store suites again on a throwaway PostgreSQL server (INVITO_TEST_PG), and
 # migrate-to, which needs one; the other unit suites do not touch a database server.
 unit-pg: $(B)/unit-tests $(MO)
-	./scripts/pg-test.sh $(B)/unit-tests --jobs 2 --filter '@(store*|cli_migrate_to)/*'
+	./scripts/pg-test.sh $(B)/unit-tests --jobs 2
 
 http: $(B)/http-tests $(B)/invito $(MO)
 	$(B)/http-tests --jobs 2

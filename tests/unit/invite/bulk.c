@@ -84,12 +84,27 @@ Test(invite_bulk, all_or_nothing)
 	six(ids);
 	int64_t before = ix_count("SELECT COUNT(*) FROM messages", 0);
 	/* A trigger makes the last message insert fail: nothing of the batch may stay. */
-	cr_assert_eq(store_exec(fx_conn, NULL,
-	                        "CREATE TRIGGER boom BEFORE INSERT ON messages "
-	                        "WHEN NEW.recipient = '+393330000002' "
-	                        "BEGIN SELECT RAISE(ABORT, 'boom'); END",
-	                        ""),
-	             0);
+	if (fx_pg()) {
+		cr_assert_eq(
+		    store_exec(fx_conn, NULL,
+		               "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS "
+		               "'BEGIN IF NEW.recipient = ''+393330000002'' THEN "
+		               "RAISE EXCEPTION ''boom''; END IF; RETURN NEW; END'",
+		               ""),
+		    0);
+		cr_assert_eq(store_exec(fx_conn, NULL,
+		                        "CREATE TRIGGER boom BEFORE INSERT ON messages "
+		                        "FOR EACH ROW EXECUTE FUNCTION boom()",
+		                        ""),
+		             0);
+	} else {
+		cr_assert_eq(store_exec(fx_conn, NULL,
+		                        "CREATE TRIGGER boom BEFORE INSERT ON messages "
+		                        "WHEN NEW.recipient = '+393330000002' "
+		                        "BEGIN SELECT RAISE(ABORT, 'boom'); END",
+		                        ""),
+		             0);
+	}
 	struct invite_bulk_report rep;
 	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-7", NULL, NOW, &rep),
 	             INVITE_ERR);
@@ -98,7 +113,10 @@ Test(invite_bulk, all_or_nothing)
 	cr_assert_eq(ix_count("SELECT COUNT(*) FROM messages", 0), before);
 	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invite_batches", 0), 0);
 	/* The key stays free: once fixed, the same form works. */
-	cr_assert_eq(store_exec(fx_conn, NULL, "DROP TRIGGER boom", ""), 0);
+	cr_assert_eq(store_exec(fx_conn, NULL,
+	                        fx_pg() ? "DROP TRIGGER boom ON messages" : "DROP TRIGGER boom",
+	                        ""),
+	             0);
 	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-7", NULL, NOW, &rep), 0);
 	cr_assert_eq(rep.invited, 2);
 }

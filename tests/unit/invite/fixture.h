@@ -1,9 +1,8 @@
 /*
- * Fixture for the invite and comms tests: a fresh migrated SQLite database in
- * its own temporary directory, with one portal (PORTAL) and two customer
- * organisations (ORG_A, ORG_B), plus helpers to add patients, read the
- * outbox, pull the link token out of the newest message, and count rows.
- * Every test runs at a fixed clock, NOW.
+ * Fixture for the invite and comms tests: the store fixture's fresh migrated
+ * database (SQLite, or PostgreSQL under scripts/pg-test.sh), with one portal (PORTAL) and two
+ * customer organisations (ORG_A, ORG_B), plus helpers to add patients, read the outbox, pull the
+ * link token out of the newest message, and count rows. Every test runs at a fixed clock, NOW.
  */
 #ifndef INVITO_TEST_INVITE_FIXTURE_H
 #define INVITO_TEST_INVITE_FIXTURE_H
@@ -19,51 +18,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define FX_UNUSED __attribute__((unused))
-static char fx_dir[64];
-static FX_UNUSED char fx_url[128]; /* the test database file */
-static FX_UNUSED struct store *fx_store;
-static FX_UNUSED struct store_conn *fx_conn;
-static FX_UNUSED struct arena *fx_arena;
-static FX_UNUSED int64_t ORG_A, ORG_B, PORTAL;
-
-static FX_UNUSED void fx_setup(void)
-{
-	snprintf(fx_dir, sizeof(fx_dir), "/tmp/invito-invite-XXXXXX");
-	cr_assert_not_null(mkdtemp(fx_dir));
-	snprintf(fx_url, sizeof(fx_url), "%s/t.db", fx_dir);
-	cr_assert_eq(store_open(&fx_store, fx_url, 4), 0);
-	fx_conn = store_acquire(fx_store);
-	fx_arena = arena_create();
-	cr_assert_eq(store_insert(fx_conn, &PORTAL,
-	                          "INSERT INTO portals (name, base_url) VALUES (?, ?) RETURNING id",
-	                          "tt", "Portal", "https://portal.example/"),
-	             0);
-	cr_assert_eq(store_insert(fx_conn, &ORG_A,
-	                          "INSERT INTO organisations (kind, portal_id, name) VALUES "
-	                          "('customer', ?, 'Clinic A') RETURNING id",
-	                          "i", PORTAL),
-	             0);
-	cr_assert_eq(store_insert(fx_conn, &ORG_B,
-	                          "INSERT INTO organisations (kind, portal_id, name) VALUES "
-	                          "('customer', ?, 'Clinic B') RETURNING id",
-	                          "i", PORTAL),
-	             0);
-}
-
-static FX_UNUSED void fx_teardown(void)
-{
-	store_release(fx_conn);
-	store_free(fx_store);
-	arena_free(fx_arena);
-	const char *sfx[] = {"", "-wal", "-shm"};
-	char p[160];
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(p, sizeof(p), "%s%s", fx_url, sfx[i]);
-		unlink(p);
-	}
-	rmdir(fx_dir);
-}
+/* The store fixture: SQLite, or a schema of its own on PostgreSQL with INVITO_TEST_PG. */
+#include "../store/fixture.h"
 
 #define NOW     ((int64_t)1800000000)
 #define PW_HASH "$argon2id$v=19$m=19456,t=2,p=1$fake$fake" /* never verified here */
