@@ -27,7 +27,7 @@ PO        := $(wildcard po/*.po)
 MO        := $(patsubst po/%.po,build/locale/%/LC_MESSAGES/invito.mo,$(PO))
 
 .PHONY: all deps demo test unit unit-pg http http-pg scale browser sanitize format check-format clean bench \
-	fuzz fuzz-ci load faults sqlmap
+	fuzz fuzz-ci load faults sqlmap html
 
 all: $(B)/invito $(MO)
 
@@ -95,6 +95,10 @@ scale: $(B)/invito $(MO)
 browser: all
 	@./scripts/browser-tests.sh
 
+# The Nu HTML Checker (npm vnu-jar, Java 17) on every page of tests/browser/pages.mjs.
+html: $(B)/invito $(MO)
+	INVITO_BIN=$(B)/invito ./tests/html/run.sh
+
 # Unit and HTTP tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: $(MO)
 	@$(MAKE) --no-print-directory B=build/asan \
@@ -127,7 +131,7 @@ sqlmap: $(B)/invito $(MO)
 
 test: deps
 	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
-	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser load faults \
+	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser html load faults \
 		fuzz-ci sqlmap
 
 bench: all

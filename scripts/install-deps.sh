@@ -7,7 +7,7 @@ PKGS="build-essential pkg-config ca-certificates curl git
 libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libutf8proc-dev
 libcurl4-openssl-dev libjansson-dev libcsv-dev libcriterion-dev
 libpq-dev postgresql haproxy gettext locales chromium python3-aiosmtpd
-clang-14 libclang-rt-14-dev wrk sqlmap"
+clang-14 libclang-rt-14-dev wrk sqlmap openjdk-17-jre-headless"
 
 # A machine may carry its own Node.js build that ships npm and conflicts with
 # Debian's npm package: take Debian's only when there is no npm at all.
