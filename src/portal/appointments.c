@@ -214,6 +214,19 @@ static const char *status_text(enum booking_status st)
 	}
 }
 
+/* The tel: URL of a phone number as the clinic wrote it ("+39 06 1234 5678"): '+' and digits
+ * only, since a URL holds no spaces. "" for no number. */
+static const char *tel_href(const char *phone, struct arena *a)
+{
+	size_t n = 0;
+	char *out = arena_alloc(a, (phone != NULL ? strlen(phone) : 0) + 1);
+	for (const char *c = phone; c != NULL && *c != '\0'; c++)
+		if ((*c >= '0' && *c <= '9') || (*c == '+' && n == 0))
+			out[n++] = *c;
+	out[n] = '\0';
+	return out;
+}
+
 /* Fills the view with pg: the same fields for the page and its confirmation steps. */
 static void appt_view(struct http_req *req, const struct appt_page *pg, struct view *v)
 {
@@ -225,6 +238,7 @@ static void appt_view(struct http_req *req, const struct appt_page *pg, struct v
 	view_set(av, "service", ap->service_name);
 	view_set(av, "org_name", pg->org.name);
 	view_set(av, "org_phone", pg->org.phone);
+	view_set(av, "org_tel", tel_href(pg->org.phone, req->arena));
 	view_set(av, "status", i18n_tr(lang, status_text(ap->status)));
 	view_set_bool(av, "booked", ap->status == BOOKING_BOOKED);
 	view_set_bool(av, "cancelled", ap->status == BOOKING_CANCELLED);
