@@ -6,8 +6,10 @@
  * A pass: read candidate ids (stale 'sending' claims, then due 'failed' and
  * 'queued' rows), claim up to a batch of them with conditional updates in one
  * transaction, read the claimed rows, and for each one wait for the channel's
- * token bucket, send through the channel's transport and record the answer in
- * its own autocommitted update (so a crash loses at most the message in hand).
+ * token bucket, send through the channel's transport and record the answer:
+ * failures at once, successes in group commits (up to 32 rows or 50 ms in one
+ * transaction: one fsync instead of 32), so a crash forgets at most that many
+ * records, and those messages go again with the same ids (see dispatch.h).
  * When a provider cannot be reached at all, the rest of that channel's batch
  * is given back untried (its attempt not counted) to wait one backoff step.
  *
@@ -64,6 +66,8 @@ static const int64_t backoff_secs[] = {60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600}
 enum {
 	CANDIDATES_PER_CLAIM = 3, /* candidates read per message to claim: other nodes take some */
 	RECORD_TRIES = 3,
+	GROUP_MAX = 32, /* at most 64: struct group */
+	GROUP_MS = 50,
 	MAX_ROWS = 10000,
 };
 
@@ -250,6 +254,19 @@ struct claimed {
 	struct comms_msg m;
 	int64_t attempts;
 	const char *org_name;
+	/* set once sent, until the group commit records it */
+	int64_t sent_at;
+	char *ref;
+};
+
+/* Sent messages waiting for their group commit: one transaction (one fsync) records up to
+ * GROUP_MAX of them, or what was sent in GROUP_MS. A crash loses at most that many records:
+ * those messages are sent again after the claim timeout, with the same Message-ID or
+ * Idempotency-Key. Failures are recorded at once. */
+struct group {
+	struct claimed *rows[64];
+	int n;
+	int64_t first_ms;
 };
 
 /* Appends up to max - *n ids of one candidate query to ids. */
@@ -408,8 +425,28 @@ static int release(struct store_conn *c, const struct claimed *x, const char *cl
 }
 
 /* Sends one claimed message and records the outcome; adds to st. */
-static void handle(struct comms_dispatcher *d, struct store_conn *c, const struct claimed *x,
-                   const char *claim_by, int stopping, struct comms_dispatch_stats *st)
+/* Records every pending sent message in one transaction (each row alone if it fails). */
+static void group_flush(struct store_conn *c, struct group *g, const char *claim_by)
+{
+	int tx = g->n > 1 && store_begin(c) == 0;
+	for (int i = 0; i < g->n; i++) {
+		const struct claimed *x = g->rows[i];
+		int rc = mark_sent(c, x, claim_by, x->sent_at, x->ref);
+		if (rc < 0)
+			log_error("dispatch: message %" PRId64 " sent, but not recorded: %s",
+			          x->m.id, store_strerror(rc));
+	}
+	if (tx && store_commit(c) < 0) {
+		store_rollback(c);
+		for (int i = 0; i < g->n; i++) /* one by one, autocommitted */
+			mark_sent(c, g->rows[i], claim_by, g->rows[i]->sent_at, g->rows[i]->ref);
+	}
+	g->n = 0;
+}
+
+static void handle(struct comms_dispatcher *d, struct store_conn *c, struct claimed *x,
+                   const char *claim_by, int stopping, struct group *g, struct arena *a,
+                   struct comms_dispatch_stats *st)
 {
 	int ch = channel_index(x->m.channel);
 	struct lane *l = ch >= 0 ? &d->lane[ch] : NULL;
@@ -437,8 +474,15 @@ static void handle(struct comms_dispatcher *d, struct store_conn *c, const struc
 	int res = l->t->send(l->state, &x->m, &r);
 	now = now_utc() + d->offset;
 	if (res == COMMS_SEND_OK) {
-		rc = mark_sent(c, x, claim_by, now, r.provider_ref);
+		x->sent_at = now;
+		x->ref = arena_strdup(a, r.provider_ref);
+		if (g->n == 0)
+			g->first_ms = now_ms();
+		g->rows[g->n++] = x;
+		if (g->n >= GROUP_MAX || now_ms() - g->first_ms >= GROUP_MS)
+			group_flush(c, g, claim_by);
 		st->sent++;
+		return;
 	} else if (res == COMMS_SEND_PERMANENT || x->attempts >= max) {
 		if (res != COMMS_SEND_PERMANENT) {
 			size_t len = strlen(r.error);
@@ -495,8 +539,16 @@ int comms_dispatch_pass(struct comms_dispatcher *d, int64_t now, struct comms_di
 	st.claimed = rc;
 	if ((rc = load_claimed(c, claim_by, st.claimed, &rows, &n, a)) < 0)
 		goto out;
-	for (int i = 0; i < n; i++)
-		handle(d, c, &rows[i], claim_by, stop_asked(d), &st);
+	struct group g = {.n = 0};
+	for (int i = 0; i < n; i++) {
+		/* a throttle wait must not hold records back: flush before a likely wait */
+		int ch = channel_index(rows[i].m.channel);
+		if (g.n > 0 && ch >= 0 && d->lane[ch].bucket.rate > 0 &&
+		    d->lane[ch].bucket.tokens < 1.0)
+			group_flush(c, &g, claim_by);
+		handle(d, c, &rows[i], claim_by, stop_asked(d), &g, a, &st);
+	}
+	group_flush(c, &g, claim_by);
 	log_info("dispatch: %d claimed: %d sent, %d to retry, %d dead, %d given back", st.claimed,
 	         st.sent, st.retried, st.dead, st.released);
 	rc = st.claimed;

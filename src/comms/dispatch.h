@@ -16,10 +16,11 @@
  * order means two nodes never deadlock. No backend hook is needed.
  *
  * Delivery is at least once, never knowingly twice: a message is marked sent
- * right after the provider's answer. A node that dies between the two leaves
- * the row 'sending'; after dispatch_claim_timeout another pass re-claims and
- * re-sends it with the same Message-ID / Idempotency-Key, which lets the
- * receiving side drop the copy. Exactly once would need the provider to take
+ * right after the provider's answer (in a group commit of at most 32 rows or
+ * 50 ms). A node that dies before that commit leaves those rows 'sending';
+ * after dispatch_claim_timeout another pass re-claims and re-sends them with
+ * the same Message-ID / Idempotency-Key, which lets the receiving side drop
+ * the copies. Exactly once would need the provider to take
  * part in our transaction; no SMTP server or SMS gateway does.
  *
  * Throttles: a token bucket per channel (rate_email_per_sec, rate_sms_per_sec)
