@@ -385,6 +385,8 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 		rc = inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
 		goto done;
 	}
+	if ((rc = inv_lock_org(c, org_id)) != 0)
+		goto out;
 	if (batch != NULL && batch[0] != '\0') {
 		rc = store_exec(
 		    c, &changed,

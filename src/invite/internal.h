@@ -23,6 +23,8 @@ struct inv_org {
 	char *org_name, *base_url; /* arena */
 };
 /* INVITE_NOTFOUND when the organisation does not exist. */
+/* Serialises invitation writers of one organisation (in the caller's transaction). */
+int inv_lock_org(struct store_conn *c, int64_t org_id);
 int inv_org_load(struct store_conn *c, int64_t org_id, struct inv_org *out, struct arena *a);
 
 /* A patient as eligibility sees it. Strings are copies into the arena given. */

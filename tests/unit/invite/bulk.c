@@ -1,6 +1,8 @@
 /* Tests for src/invite/bulk.c: report counts, all-or-nothing, one-time batch keys. */
 #include "fixture.h"
 
+#include <pthread.h>
+
 TestSuite(invite_bulk, .init = fx_setup, .fini = fx_teardown);
 
 /* Six patients, one of each kind; ids in out[0..5]: ok, ok(sms only), account, family,
@@ -152,4 +154,65 @@ Test(invite_bulk, no_batch_key_and_empty_selection)
 	int64_t id = ix_damico();
 	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, &id, 1, NULL, NULL, NOW, &rep), 0);
 	cr_assert_eq(rep.invited, 1);
+}
+
+/* --- two bulk runs of one selection at once (two staff, two forms) -------------------------- */
+
+#define BULK_RACERS 4
+#define BULK_RACE_N 40
+
+struct bulk_race {
+	struct store *st;
+	int64_t ids[BULK_RACE_N];
+	pthread_barrier_t go;
+	int rc[BULK_RACERS];
+	struct invite_bulk_report rep[BULK_RACERS];
+};
+struct bulk_racer {
+	struct bulk_race *r;
+	int i;
+};
+
+static void *bulk_racer(void *arg)
+{
+	struct bulk_racer *me = arg;
+	struct store_conn *c = store_acquire(me->r->st);
+	char batch[32];
+	snprintf(batch, sizeof(batch), "form-of-racer-%d", me->i);
+	pthread_barrier_wait(&me->r->go);
+	me->r->rc[me->i] = invite_bulk(c, NULL, ORG_A, 0, me->r->ids, BULK_RACE_N, batch, NULL, NOW,
+	                               &me->r->rep[me->i]);
+	store_release(c);
+	return NULL;
+}
+
+Test(invite_bulk, concurrent_runs_of_one_selection_invite_nobody_twice)
+{
+	struct bulk_race r = {0};
+	for (int i = 0; i < BULK_RACE_N; i++) {
+		char m[32];
+		snprintf(m, sizeof(m), "+39334%07d", i);
+		r.ids[i] = ix_patient(ORG_A, "Race", "Runner", "1980-01-01", m, NULL, "it");
+	}
+	cr_assert_eq(store_open(&r.st, fx_url, BULK_RACERS), 0);
+	pthread_barrier_init(&r.go, NULL, BULK_RACERS);
+	pthread_t th[BULK_RACERS];
+	struct bulk_racer me[BULK_RACERS];
+	for (int i = 0; i < BULK_RACERS; i++) {
+		me[i] = (struct bulk_racer){&r, i};
+		pthread_create(&th[i], NULL, bulk_racer, &me[i]);
+	}
+	for (int i = 0; i < BULK_RACERS; i++)
+		pthread_join(th[i], NULL);
+	pthread_barrier_destroy(&r.go);
+	store_free(r.st);
+	int invited = 0;
+	for (int i = 0; i < BULK_RACERS; i++) {
+		cr_assert(r.rc[i] == 0 || r.rc[i] == INVITE_BUSY, "racer %d: %d", i, r.rc[i]);
+		if (r.rc[i] == 0)
+			invited += r.rep[i].invited;
+	}
+	cr_assert_eq(invited, BULK_RACE_N, "every patient invited by exactly one run");
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), BULK_RACE_N);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM messages", 0), BULK_RACE_N);
 }
