@@ -9,6 +9,7 @@
 
 #include "app.h"
 #include "comms/dispatch.h"
+#include "comms/triggers.h"
 #include "config.h"
 #include "http/http.h"
 #include "lib/i18n.h"
@@ -64,6 +65,7 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 	struct store *st = NULL;
 	struct http_server *srv = NULL;
 	struct comms_dispatcher *disp = NULL;
+	struct comms_scheduler *sched = NULL;
 	struct app app = {0};
 	int rc = 1;
 	sigset_t sigs;
@@ -99,11 +101,17 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 		        cfg->port);
 		goto out;
 	}
-	/* The outbox dispatcher on a thread of its own (dispatcher = off: another node's or
-	 * cron's `invito run-due` sends instead). */
+	/* The outbox dispatcher and the scheduler of due work (reminders, recalls, payment
+	 * requests), each on a thread of its own (dispatcher = off: another node's or cron's
+	 * `invito run-due` does both instead). Both are safe on several nodes at once. */
 	if (cfg->dispatcher) {
-		if (comms_dispatcher_create(&disp, st, cfg) < 0 || comms_dispatcher_start(disp) < 0) {
+		if (comms_dispatcher_create(&disp, st, cfg) < 0 ||
+		    comms_dispatcher_start(disp) < 0) {
 			fprintf(stderr, "invito serve: the outbox dispatcher did not start\n");
+			goto out;
+		}
+		if (comms_scheduler_start(&sched, st, 60) < 0) {
+			fprintf(stderr, "invito serve: the scheduler did not start\n");
 			goto out;
 		}
 	}
@@ -119,7 +127,9 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 	         sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
-	/* first the dispatcher: it finishes the message in hand and gives back the rest */
+	/* first the scheduler (it queues), then the dispatcher: it finishes the message in hand
+	 * and gives back the rest */
+	comms_scheduler_stop(sched);
 	comms_dispatcher_free(disp);
 	http_server_stop(srv);
 	pay_free(app.pay);
