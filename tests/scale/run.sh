@@ -14,8 +14,8 @@
 #      node 1 is killed (SIGKILL) in the middle: every request that got a
 #      2xx/3xx answer is in the database, at most one request per client (the
 #      one in flight) fails, and the sessions keep working through haproxy.
-# Not covered yet: both nodes' outbox dispatchers sending every message exactly
-# once (there is no dispatcher yet).
+# Both nodes run the outbox dispatcher and the scheduler: every message the
+# demo's due work queues is sent once, by one node, also after node 1 dies.
 #
 #   B=build tests/scale/run.sh        # uses $B/invito; INVITO_BIN overrides
 # Exit status 0 when every check passed. Needs haproxy, curl, psql, PostgreSQL.
@@ -129,7 +129,7 @@ N1="http://127.0.0.1:$P1"
 N2="http://127.0.0.1:$P2"
 
 export INVITO_DATABASE="$DB" INVITO_BASE_URL="$LB" INVITO_TRANSPORT=log INVITO_LISTEN=127.0.0.1 \
-	INVITO_DB_POOL=4 INVITO_THREADS=4 INVITO_LOG_LEVEL=info
+	INVITO_DB_POOL=4 INVITO_THREADS=4 INVITO_LOG_LEVEL=info INVITO_DISPATCH_CLAIM_TIMEOUT=5
 "$BIN" --config /dev/null demo >"$work/demo.out" 2>"$work/demo.log"
 patient_login=$(sed -n 's/^  patient sign-in: \([^ ]*\) \/ \([^ ]*\)$/\1/p' "$work/demo.out" | tail -n1)
 patient_pw=$(sed -n 's/^  patient sign-in: \([^ ]*\) \/ \([^ ]*\)$/\2/p' "$work/demo.out" | tail -n1)
@@ -297,6 +297,27 @@ if [ "${r%% *}" = 200 ] && grep -q 'action="/logout"' "$work/body"; then
 else
 	fail "the patient session is lost ($r)"
 fi
+
+# --- outbox: both dispatchers ran, every message sent once ------------------
+
+if grep -q "dispatch: .* claimed" "$work/node1.log" && grep -q "dispatch: .* claimed" "$work/node2.log"; then
+	pass "both nodes' dispatchers sent messages"
+else
+	fail "a dispatcher did not run ($(grep -c 'dispatch: ' "$work/node1.log"), $(grep -c 'dispatch: ' "$work/node2.log"))"
+fi
+left=1
+for _ in $(seq 40); do
+	left=$(psqlq "SELECT COUNT(*) FROM messages WHERE state <> 'sent'")
+	[ "$left" = 0 ] && break
+	sleep 0.5
+done
+total=$(psqlq "SELECT COUNT(*) FROM messages")
+expect "every one of the $total queued messages is sent (node 2 takes over node 1's claims)" "$left" 0
+twice=$(psqlq "SELECT COUNT(*) FROM messages WHERE attempts <> 1")
+expect "no message was sent twice" "$twice" 0
+dup=$(psqlq "SELECT COUNT(*) FROM (SELECT dedupe_key FROM messages WHERE dedupe_key IS NOT NULL
+	GROUP BY dedupe_key HAVING COUNT(*) > 1) d")
+expect "no due job queued a message twice on the two nodes" "$dup" 0
 
 elapsed_ms=$((($(date +%s%N) - t_start) / 1000000))
 elapsed="$((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100))"
