@@ -101,7 +101,7 @@ html: $(B)/invito $(MO)
 
 # Unit and HTTP tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: $(MO)
-	@$(MAKE) --no-print-directory B=build/asan \
+	@$(MAKE) --no-print-directory -j2 B=build/asan \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" \
 		build/asan/unit-tests build/asan/http-tests build/asan/invito
@@ -130,7 +130,7 @@ sqlmap: $(B)/invito $(MO)
 	B=$(B) ./tests/sqlmap/run.sh
 
 test: deps
-	@$(MAKE) --no-print-directory all $(B)/unit-tests $(B)/http-tests
+	@$(MAKE) --no-print-directory -j2 all $(B)/unit-tests $(B)/http-tests
 	@$(MAKE) --no-print-directory unit unit-pg http http-pg scale sanitize browser html load faults \
 		fuzz-ci sqlmap
 
