@@ -30,3 +30,5 @@ echo "== SMTP delivery"
 $B/bench/smtp 2000
 echo "== CSV import of $N rows"
 bench/import.sh "$N"
+echo "== landing page under password hashing"
+bench/landing_hashing.sh 10
