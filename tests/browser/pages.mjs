@@ -143,7 +143,7 @@ export const pages = [
     fields: { body: '' }, errors: true },
   { name: 'template-preview', as: 'staff', path: '/staff/templates/{tmpl}', post: '/staff/templates/{tmpl}',
     to: '/staff/templates/{tmpl}/preview', button: 'button[formaction$="/preview"]',
-    fields: { body: 'Buongiorno, ecco il suo link.' } },
+    fields: { body: 'Buongiorno, ecco il suo link.', patient: '{member}' } },
   { name: 'messages', as: 'staff', path: '/staff/messages' },
   { name: 'messages-sent', as: 'staff', path: '/staff/messages?state=sent' },
   { name: 'outbox', as: 'staff', path: '/dev/outbox' },
