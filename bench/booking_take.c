@@ -11,7 +11,7 @@
  *   make B=build/booking build/booking/libinvito.a
  *   cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/booking_take.c build/booking/libinvito.a \
  *     $(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) \
- *     -lcsv -lpthread -o build/booking/bench-booking-take
+ *     -lcsv -lzxcvbn -lpthread -o build/booking/bench-booking-take
  *   build/booking/bench-booking-take [N] [postgresql://URL]
  * Without a URL it works on a new SQLite file in a new temporary directory
  * (WAL, synchronous=FULL as in production). With a URL it adds its own

@@ -10,7 +10,7 @@
  *   make B=build/invite build/invite/libinvito.a
  *   cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/bulk_invite.c build/invite/libinvito.a \
  *      $(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) \
- *      -lcsv -lpthread -o build/invite/bulk_invite
+ *      -lcsv -lzxcvbn -lpthread -o build/invite/bulk_invite
  *   build/invite/bulk_invite [patients]
  * It writes two databases in a new directory under /tmp and removes them.
  *

@@ -13,7 +13,7 @@
  *   make B=build/comms build/comms/libinvito.a
  *   cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/render.c build/comms/libinvito.a \
  *      $(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) \
- *      -lcsv -lpthread -o build/comms/render
+ *      -lcsv -lzxcvbn -lpthread -o build/comms/render
  *   build/comms/render [iterations]
  */
 #include "booking/tz.h"

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 N=${BENCH_N:-100000}
 B=build
 CFL="$(pkg-config --cflags libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq)"
-LIBS="$(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) -lcsv -lpthread -lm"
+LIBS="$(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) -lcsv -lzxcvbn -lpthread -lm"
 mkdir -p $B/bench
 for b in bulk_invite booking_take patients_list render smtp; do
 	cc -std=c17 -D_GNU_SOURCE -O2 -Isrc -I$B $CFL "bench/$b.c" $B/libinvito.a $LIBS -o "$B/bench/$b"

@@ -3,7 +3,7 @@
  *
  *   make B=build all && cc -std=c17 -D_GNU_SOURCE -O2 -Isrc bench/smtp.c build/libinvito.a \
  *       $(pkg-config --cflags --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl \
- *       jansson libpq) -lcsv -lpthread -o build/bench-smtp && build/bench-smtp [N]
+ *       jansson libpq) -lcsv -lzxcvbn -lpthread -o build/bench-smtp && build/bench-smtp [N]
  *
  * Starts tests/smtp/sink.py (python3-aiosmtpd) on 127.0.0.1 and, in the same
  * run, measures N messages three ways:

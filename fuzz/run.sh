@@ -57,7 +57,7 @@ for t in $targets; do
 			-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 			-fno-omit-frame-pointer -Isrc -Ifuzz $(pkg-config --cflags $PKGS) \
 			"fuzz/$t.c" "$B/libinvito.a" -o "$B/$t" \
-			$(pkg-config --libs $PKGS) -lcsv -lpthread -lm
+			$(pkg-config --libs $PKGS) -lcsv -lzxcvbn -lpthread -lm
 	fi
 done
 [ "$build_only" = 1 ] && exit 0

@@ -5,7 +5,7 @@ set -eu
 
 PKGS="build-essential pkg-config ca-certificates curl git
 libmicrohttpd-dev libsqlite3-dev sqlite3 libsodium-dev libutf8proc-dev
-libcurl4-openssl-dev libjansson-dev libcsv-dev libcriterion-dev
+libcurl4-openssl-dev libjansson-dev libcsv-dev libzxcvbn-dev libcriterion-dev
 libpq-dev postgresql haproxy gettext locales chromium python3-aiosmtpd
 clang-14 libclang-rt-14-dev wrk sqlmap openjdk-17-jre-headless"
 

@@ -1,13 +1,18 @@
 /*
  * password: a thin layer over libsodium so that every caller uses the same
  * algorithm and limits, and so that sodium_init() runs exactly once.
+ * Passwords are hashed and checked in Unicode NFC, so "è" typed as one code
+ * point on a phone and as e + accent on a desktop is the same password.
+ * New passwords are checked against zxcvbn's dictionaries and patterns.
  */
 #include "password.h"
 
 #include <pthread.h>
 #include <sodium.h>
 #include <string.h>
+#include <stdlib.h>
 #include <utf8proc.h>
+#include <zxcvbn.h>
 
 _Static_assert(crypto_pwhash_STRBYTES == PASSWORD_HASH_MAX, "hash buffer size");
 
@@ -33,7 +38,10 @@ const char *password_strerror(int err)
 	case PASSWORD_TOO_SHORT:
 		return "The password must have at least 10 characters.";
 	case PASSWORD_TOO_LONG:
-		return "The password is too long.";
+		return "The password may have at most 256 characters.";
+	case PASSWORD_GUESSABLE:
+		return "This password is too easy to guess: it is a common password or a simple "
+		       "pattern. Try a few words that do not belong together.";
 	case PASSWORD_INVALID:
 		return "The password contains characters that are not allowed.";
 	default:
@@ -41,14 +49,33 @@ const char *password_strerror(int err)
 	}
 }
 
+/* pw in NFC (malloc'd), or a copy of pw when it is not valid UTF-8 (hashed as given). */
+static char *nfc(const char *pw)
+{
+	char *n = (char *)utf8proc_NFC((const utf8proc_uint8_t *)pw);
+	if (n == NULL) {
+		size_t len = strlen(pw) + 1;
+		n = malloc(len);
+		if (n != NULL)
+			memcpy(n, pw, len);
+	}
+	return n;
+}
+
 int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
 {
 	if (password_init() < 0 || pw == NULL)
 		return PASSWORD_FAILED;
-	if (crypto_pwhash_str(out, pw, strlen(pw), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+	char *n = nfc(pw);
+	if (n == NULL)
 		return PASSWORD_FAILED;
-	return 0;
+	int rc = crypto_pwhash_str(out, n, strlen(n), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0
+	             ? PASSWORD_FAILED
+	             : 0;
+	sodium_memzero(n, strlen(n));
+	free(n);
+	return rc;
 }
 
 int password_verify(const char *hash, const char *pw)
@@ -58,7 +85,13 @@ int password_verify(const char *hash, const char *pw)
 	/* libsodium reads the hash as a C string; refuse anything that cannot be one. */
 	if (memchr(hash, '\0', PASSWORD_HASH_MAX) == NULL)
 		return -1;
-	return crypto_pwhash_str_verify(hash, pw, strlen(pw)) == 0 ? 0 : -1;
+	char *n = nfc(pw);
+	if (n == NULL)
+		return -1;
+	int rc = crypto_pwhash_str_verify(hash, n, strlen(n)) == 0 ? 0 : -1;
+	sodium_memzero(n, strlen(n));
+	free(n);
+	return rc;
 }
 
 int password_acceptable(const char *pw)
@@ -80,5 +113,15 @@ int password_acceptable(const char *pw)
 		p += len;
 		left -= len;
 	}
-	return chars < PASSWORD_MIN_CHARS ? PASSWORD_TOO_SHORT : PASSWORD_OK;
+	if (chars < PASSWORD_MIN_CHARS)
+		return PASSWORD_TOO_SHORT;
+	if (chars > PASSWORD_MAX_CHARS)
+		return PASSWORD_TOO_LONG;
+	char *norm = nfc(pw);
+	if (norm == NULL)
+		return PASSWORD_FAILED;
+	double bits = ZxcvbnMatch(norm, NULL, NULL);
+	sodium_memzero(norm, strlen(norm));
+	free(norm);
+	return bits < PASSWORD_MIN_BITS ? PASSWORD_GUESSABLE : PASSWORD_OK;
 }

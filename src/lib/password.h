@@ -11,6 +11,8 @@
 #define PASSWORD_HASH_MAX  128
 #define PASSWORD_MIN_CHARS 10
 #define PASSWORD_MAX_BYTES 1024
+#define PASSWORD_MAX_CHARS 256
+#define PASSWORD_MIN_BITS  28 /* zxcvbn's estimate below which a password is refused */
 
 enum password_err {
 	PASSWORD_OK = 0,
@@ -18,6 +20,7 @@ enum password_err {
 	PASSWORD_TOO_LONG = -2,  /* more than PASSWORD_MAX_BYTES bytes */
 	PASSWORD_INVALID = -3,   /* not valid UTF-8, or control characters */
 	PASSWORD_FAILED = -4,    /* out of memory or libsodium failure */
+	PASSWORD_GUESSABLE = -5, /* a common password or a simple pattern (zxcvbn) */
 };
 /* English msgid for the error, e.g. "The password must have at least 10 characters." */
 const char *password_strerror(int err);
