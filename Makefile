@@ -105,8 +105,8 @@ sanitize: $(MO)
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		LDFLAGS="-fsanitize=address,undefined" CFLAGS="-O1 -g" \
 		build/asan/unit-tests build/asan/http-tests build/asan/invito
-	ASAN_OPTIONS=detect_leaks=1 build/asan/unit-tests --jobs 2
-	ASAN_OPTIONS=detect_leaks=1 INVITO_BIN=build/asan/invito build/asan/http-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp build/asan/unit-tests --jobs 2
+	ASAN_OPTIONS=detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp INVITO_BIN=build/asan/invito build/asan/http-tests --jobs 2
 
 # libFuzzer targets (fuzz/*.c, clang-14, build/fuzz): FUZZ_SECONDS each (default 60);
 # fuzz-ci is the short run in make test. A crash is saved in build/fuzz/crashes/.
