@@ -11,7 +11,10 @@
 #  3. SIGTERM while a write waits on the lock: the request completes (303),
 #     the server exits 0 and no longer listens;
 #  4. SIGTERM during a burst of staff sign-ins (Argon2id on the worker pool):
-#     every sign-in gets its answer and the server exits 0.
+#     every sign-in gets its answer and the server exits 0;
+#  5. SIGKILL in the middle of a bulk invite of 30,000 patients, then restart:
+#     the run left all of its invitations and messages or none, and the same
+#     form submitted again invites every patient exactly once.
 # Settings: B (build folder, default build) or INVITO_BIN. Only 127.0.0.1.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -215,6 +218,62 @@ done
 [ "$bad" = 0 ] && pass "SIGTERM during 6 sign-ins: every one answered ($codes)" ||
 	fail "SIGTERM during 6 sign-ins: answers $codes (000 = none)"
 [ "$rc" = 0 ] && pass "the server exited 0" || fail "the server exited $rc"
+
+# --- 5. SIGKILL during a bulk invite, then restart: all of it or none of it, never twice
+BULK_N=${FAULTS_BULK_N:-30000}
+org=$(sqlite3 "$db" "SELECT id FROM organisations WHERE kind = 'customer' ORDER BY id LIMIT 1")
+sqlite3 "$db" ".timeout 5000" "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n
+	WHERE x < $BULK_N) INSERT INTO patients (org_id, given_name, family_name, family_key,
+	search_key, search_key_fg, mobile, lang, created_at, updated_at) SELECT $org, 'Bulk',
+	'Killed' || x, 'killed' || x, 'bulkkilled' || x, 'killedbulk' || x,
+	'+39335' || (1000000 + x), 'it', 0, 0 FROM n" || die "seeding $BULK_N patients"
+bulk_inv() { sqlite3 "$db" ".timeout 5000" "SELECT count(*) FROM invitations i JOIN patients p
+	ON p.id = i.patient_id WHERE p.given_name = 'Bulk'"; }
+bulk_msg() { sqlite3 "$db" ".timeout 5000" "SELECT count(*) FROM messages m JOIN patients p
+	ON p.id = m.patient_id WHERE p.given_name = 'Bulk' AND m.kind = 'invitation'"; }
+start_server
+jar="$tmp/jar5"
+signin "$jar"
+curl -fs -b "$jar" -o "$tmp/plist.html" "$base/staff/patients?q=bulk" || die "GET /staff/patients"
+c=$(csrf_of "$tmp/plist.html")
+curl -s -b "$jar" -o "$tmp/confirm.html" --max-time 60 --data-urlencode "csrf=$c" \
+	--data-urlencode "action=invite" --data-urlencode "scope=filter" --data-urlencode "q=bulk" \
+	"$base/staff/patients/actions" || die "the bulk confirmation"
+batch=$(sed -n 's/.*name="batch" value="\([0-9a-f]*\)".*/\1/p' "$tmp/confirm.html" | head -1)
+[ -n "$batch" ] || die "no batch key on the bulk confirmation page"
+submit_bulk() {
+	curl -s -b "$jar" -o "$tmp/report.html" -w '%{http_code}' --max-time 120 \
+		--data-urlencode "csrf=$c" --data-urlencode "batch=$batch" \
+		--data-urlencode "scope=filter" --data-urlencode "q=bulk" \
+		"$base/staff/patients/invite" 2>/dev/null || true
+}
+submit_bulk >"$tmp/bulk.code" &
+cpid=$!
+sleep 1
+stop_server KILL
+wait "$cpid" || true
+code=$(cat "$tmp/bulk.code")
+start_server
+i1=$(bulk_inv)
+m1=$(bulk_msg)
+if [ "$i1" = "$m1" ] && { [ "$i1" = 0 ] || [ "$i1" = "$BULK_N" ]; }; then
+	pass "SIGKILL during a bulk invite of $BULK_N (answer '$code'): after restart $i1 invitations and $m1 messages, all or nothing"
+else
+	fail "SIGKILL during a bulk invite: $i1 invitations and $m1 messages after restart (expected 0 or $BULK_N, equal)"
+fi
+# the session lives in the database: it survived the kill, and so does the form's token
+res=$(submit_bulk)
+i2=$(bulk_inv)
+m2=$(bulk_msg)
+twice=$(sqlite3 "$db" ".timeout 5000" "SELECT count(*) FROM (SELECT i.patient_id FROM invitations i
+	JOIN patients p ON p.id = i.patient_id WHERE p.given_name = 'Bulk'
+	GROUP BY i.patient_id HAVING count(*) > 1) t")
+if [ "$res" = 200 ] && [ "$i2" = "$BULK_N" ] && [ "$m2" = "$BULK_N" ] && [ "$twice" = 0 ]; then
+	pass "the same form submitted again after the restart: every patient invited exactly once ($i2)"
+else
+	fail "after the restart: answer $res, $i2 invitations, $m2 messages, $twice patients invited twice"
+fi
+stop_server TERM
 
 if grep -qi "AddressSanitizer\|runtime error\|Segmentation\|Aborted" "$tmp/server.log"; then
 	fail "the server log shows a crash"
