@@ -14,7 +14,10 @@
 #     every sign-in gets its answer and the server exits 0;
 #  5. SIGKILL in the middle of a bulk invite of 30,000 patients, then restart:
 #     the run left all of its invitations and messages or none, and the same
-#     form submitted again invites every patient exactly once.
+#     form submitted again invites every patient exactly once;
+#  6. the disk full (a small tmpfs, as root) during that bulk invite: an error
+#     page, nothing written, the server carries on; with room again, the same
+#     form invites everyone once.
 # Settings: B (build folder, default build) or INVITO_BIN. Only 127.0.0.1.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,6 +30,7 @@ pid=""
 holder=""
 cleanup() {
 	[ -n "$holder" ] && kill "$holder" 2>/dev/null
+	mountpoint -q "$tmp/small" 2>/dev/null && umount "$tmp/small"
 	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 		kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null || true
@@ -274,6 +278,52 @@ else
 	fail "after the restart: answer $res, $i2 invitations, $m2 messages, $twice patients invited twice"
 fi
 stop_server TERM
+
+# --- 6. the disk fills up during a bulk invite: a clear error, nothing half-done
+mnt="$tmp/small"
+mkdir -p "$mnt"
+if mount -t tmpfs -o size=64m tmpfs "$mnt" 2>/dev/null; then
+	sqlite3 "$db" ".timeout 5000" ".backup '$mnt/invito.db'" || die "copying the database"
+	sqlite3 "$mnt/invito.db" "DELETE FROM messages WHERE patient_id IN (SELECT id FROM patients
+		WHERE given_name = 'Bulk'); DELETE FROM invitations WHERE patient_id IN (SELECT id FROM
+		patients WHERE given_name = 'Bulk'); DELETE FROM invite_batches; VACUUM;" ||
+		die "preparing the database"
+	db="$mnt/invito.db"
+	export INVITO_DATABASE="$db"
+	start_server
+	jar="$tmp/jar6"
+	signin "$jar"
+	curl -fs -b "$jar" -o "$tmp/plist.html" "$base/staff/patients?q=bulk" || die "GET /staff/patients"
+	c=$(csrf_of "$tmp/plist.html")
+	curl -s -b "$jar" -o "$tmp/confirm.html" --max-time 60 --data-urlencode "csrf=$c" \
+		--data-urlencode "action=invite" --data-urlencode "scope=filter" --data-urlencode "q=bulk" \
+		"$base/staff/patients/actions" || die "the bulk confirmation"
+	batch=$(sed -n 's/.*name="batch" value="\([0-9a-f]*\)".*/\1/p' "$tmp/confirm.html" | head -1)
+	# leave about 2 MB free: far less than 30,000 invitations and messages need
+	used=$(du -sk "$mnt" | cut -f1)
+	mount -o remount,size=$((used + 2048))k "$mnt" || die "shrinking the disk"
+	res=$(submit_bulk)
+	i1=$(bulk_inv)
+	if [ "$res" -ge 500 ] && [ "$i1" = 0 ] && [ "$(bulk_msg)" = 0 ]; then
+		pass "a bulk invite on a full disk: $res, nothing written"
+	else
+		fail "a bulk invite on a full disk: answer $res, $i1 invitations left"
+	fi
+	grep -qi "error\|went wrong\|busy" "$tmp/report.html" || fail "no error page for the full disk"
+	kill -0 "$pid" 2>/dev/null && pass "the server carries on after the full disk" ||
+		fail "the server died on a full disk"
+	mount -o remount,size=256m "$mnt" || die "growing the disk"
+	res=$(submit_bulk)
+	if [ "$res" = 200 ] && [ "$(bulk_inv)" = "$BULK_N" ] && [ "$(bulk_msg)" = "$BULK_N" ]; then
+		pass "with room again, the same form invites all $BULK_N once"
+	else
+		fail "with room again: answer $res, $(bulk_inv) invitations"
+	fi
+	stop_server TERM
+	umount "$mnt"
+else
+	echo "faults: skipped the full-disk check: mounting a small tmpfs needs root"
+fi
 
 if grep -qi "AddressSanitizer\|runtime error\|Segmentation\|Aborted" "$tmp/server.log"; then
 	fail "the server log shows a crash"
