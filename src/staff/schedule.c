@@ -28,6 +28,7 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 #include "staff/staff.h"
+#include "staff/staff_int.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -40,7 +41,6 @@ enum {
 	SEARCH_MAX = 200, /* bytes of patient search text kept */
 	FLAG_HOURS_DEFAULT = 24,
 	FLAG_HOURS_MAX = 24 * 366,
-	AMOUNT_MAX_CENTS = 100000000,
 };
 
 static const char *const weekday_names[7] = {
@@ -143,63 +143,6 @@ static const struct place *place_find(const struct place *rows, int n, int64_t i
 		if (rows[i].id == id)
 			return &rows[i];
 	return NULL;
-}
-
-static const char *trimmed(const char *s, struct arena *a)
-{
-	if (s == NULL)
-		return "";
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return arena_strndup(a, s, n);
-}
-
-/* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1. */
-static int parse_money(const char *s, int64_t *cents)
-{
-	int64_t units = 0, frac = 0;
-	int nd = 0, nf = 0;
-	while (*s == ' ')
-		s++;
-	if (strncmp(s, "\xe2\x82\xac", 3) == 0) /* the euro sign */
-		s += 3;
-	while (*s == ' ')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++, nd++) {
-		units = units * 10 + (*s - '0');
-		if (units > AMOUNT_MAX_CENTS / 100)
-			return -1;
-	}
-	if (*s == ',' || *s == '.') {
-		s++;
-		for (; *s >= '0' && *s <= '9' && nf < 2; s++, nf++)
-			frac = frac * 10 + (*s - '0');
-		if (nf == 0)
-			return -1;
-		if (nf == 1)
-			frac *= 10;
-	}
-	while (*s == ' ')
-		s++;
-	if (nd == 0 || *s != '\0')
-		return -1;
-	*cents = units * 100 + frac;
-	return 0;
-}
-
-static const char *money_input(const char *lang, int64_t cents, struct arena *a)
-{
-	return arena_printf(a, "%lld%c%02lld", (long long)(cents / 100),
-	                    strcmp(lang, "en") == 0 ? '.' : ',', (long long)(cents % 100));
-}
-
-static const char *money_text(const char *lang, int64_t cents, struct arena *a)
-{
-	return arena_printf(a, strcmp(lang, "en") == 0 ? "\xe2\x82\xac%s" : "\xe2\x82\xac %s",
-	                    money_input(lang, cents, a));
 }
 
 /* "YYYY-MM-DD", or D/M/YYYY (also with "." or "-"), as a day number. 0 or -1. */
@@ -494,7 +437,7 @@ int staff_appointments(struct http_req *req, struct http_resp *resp)
 		view_set(r, "payment", LABEL_OF(payment_options, lang, payment));
 		int asks = payment != NULL && strcmp(payment, "none") != 0;
 		view_set_bool(r, "asks_payment", asks);
-		view_set(r, "amount", asks ? money_text(lang, store_col_int(s, 13), a) : "");
+		view_set(r, "amount", asks ? staff_money_text(lang, store_col_int(s, 13), a) : "");
 		view_set_bool(r, "paid", paid);
 		view_set_bool(r, "not_booked", !booked);
 		view_set(r, "status", LABEL_OF(status_labels, lang, status));
@@ -715,11 +658,11 @@ int staff_appointment_new(struct http_req *req, struct http_resp *resp)
 	struct booking_actor who = actor_of(req);
 	struct appt_form f;
 	memset(&f, 0, sizeof(f));
-	f.value[F_PATIENT] = trimmed(http_query(req, "patient"), a);
-	f.value[F_SERVICE] = trimmed(http_query(req, "service"), a);
-	f.value[F_PLACE] = trimmed(http_query(req, "place"), a);
-	f.value[F_DATE] = trimmed(http_query(req, "day"), a);
-	f.value[F_TIME] = trimmed(http_query(req, "time"), a);
+	f.value[F_PATIENT] = staff_trimmed(http_query(req, "patient"), a);
+	f.value[F_SERVICE] = staff_trimmed(http_query(req, "service"), a);
+	f.value[F_PLACE] = staff_trimmed(http_query(req, "place"), a);
+	f.value[F_DATE] = staff_trimmed(http_query(req, "day"), a);
+	f.value[F_TIME] = staff_trimmed(http_query(req, "time"), a);
 	f.value[F_KIND] = "in_person";
 	f.value[F_PAYMENT] = "none";
 	f.value[F_AMOUNT] = "";
@@ -747,14 +690,14 @@ int staff_appointment_new(struct http_req *req, struct http_resp *resp)
 		f.value[F_KIND] = kind_options[svc.kind].value;
 		f.value[F_PAYMENT] = payment_options[svc.payment].value;
 		if (svc.payment != BOOKING_PAY_NONE && svc.price_cents > 0)
-			f.value[F_AMOUNT] = money_input(req->lang, svc.price_cents, a);
+			f.value[F_AMOUNT] = staff_money_input(req->lang, svc.price_cents, a);
 	}
 	if (f.value[F_PLACE][0] == '\0')
 		f.value[F_PLACE] = arena_printf(a, "%lld", (long long)req->session->org_id);
 	const char *q = http_query(req, "q");
 	if (q != NULL) {
 		/* at most SEARCH_MAX bytes, never cutting a UTF-8 sequence in half */
-		q = trimmed(q, a);
+		q = staff_trimmed(q, a);
 		size_t n = strlen(q);
 		if (n > SEARCH_MAX) {
 			n = SEARCH_MAX;
@@ -794,7 +737,7 @@ int staff_appointment_create(struct http_req *req, struct http_resp *resp)
 	struct appt_form f;
 	memset(&f, 0, sizeof(f));
 	for (int i = 0; i < F_COUNT; i++)
-		f.value[i] = trimmed(http_form(req, field_names[i]), a);
+		f.value[i] = staff_trimmed(http_form(req, field_names[i]), a);
 
 	/* ids that are not this organisation's are a 404; missing choices are field errors */
 	struct store_patient p, *patient = NULL;
@@ -879,7 +822,7 @@ int staff_appointment_create(struct http_req *req, struct http_resp *resp)
 			form_error(
 			    &f, F_AMOUNT,
 			    N_("Enter the amount to pay: this appointment asks for a payment."));
-		else if (parse_money(f.value[F_AMOUNT], &amount) != 0)
+		else if (staff_parse_money(f.value[F_AMOUNT], &amount) != 0)
 			form_error(&f, F_AMOUNT,
 			           N_("Enter the amount in euros, for example 35,00."));
 		else if (amount == 0)

@@ -24,6 +24,7 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 #include "staff/staff.h"
+#include "staff/staff_int.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -31,8 +32,7 @@
 
 enum {
 	NAME_MAX_BYTES = 200,
-	PRICE_MAX_CENTS = 100000000, /* one million euros: a typing error beyond that */
-	EXTRA_HOURS_ROWS = 3,        /* empty rows offered below the existing hours */
+	EXTRA_HOURS_ROWS = 3, /* empty rows offered below the existing hours */
 	WEEKS_DEFAULT = 4,
 	WEEKS_MAX = 52,
 };
@@ -130,66 +130,6 @@ static const struct place *place_find(const struct place *rows, int n, int64_t i
 }
 
 /* Trims spaces; a copy in the arena. */
-static const char *trimmed(const char *s, struct arena *a)
-{
-	if (s == NULL)
-		return "";
-	while (*s == ' ' || *s == '\t')
-		s++;
-	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
-		n--;
-	return arena_strndup(a, s, n);
-}
-
-/* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1 when not one. */
-static int parse_money(const char *s, int64_t *cents)
-{
-	int64_t units = 0, frac = 0;
-	int nd = 0, nf = 0;
-	while (*s == ' ')
-		s++;
-	if (strncmp(s, "\xe2\x82\xac", 3) == 0) /* the euro sign */
-		s += 3;
-	while (*s == ' ')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++, nd++) {
-		units = units * 10 + (*s - '0');
-		if (units > PRICE_MAX_CENTS / 100)
-			return -1;
-	}
-	if (*s == ',' || *s == '.') {
-		s++;
-		for (; *s >= '0' && *s <= '9' && nf < 2; s++, nf++)
-			frac = frac * 10 + (*s - '0');
-		if (nf == 0)
-			return -1;
-		if (nf == 1)
-			frac *= 10;
-	}
-	while (*s == ' ')
-		s++;
-	if (nd == 0 || *s != '\0')
-		return -1;
-	*cents = units * 100 + frac;
-	return 0;
-}
-
-/* cents as the language writes money: "35,00" (it) or "35.00" (en); in the arena. */
-static const char *money_input(const char *lang, int64_t cents, struct arena *a)
-{
-	return arena_printf(a, "%lld%c%02lld", (long long)(cents / 100),
-	                    strcmp(lang, "en") == 0 ? '.' : ',', (long long)(cents % 100));
-}
-
-/* cents for reading: "€ 35,00" / "€35.00". */
-static const char *money_text(const char *lang, int64_t cents, struct arena *a)
-{
-	return arena_printf(a, strcmp(lang, "en") == 0 ? "\xe2\x82\xac%s" : "\xe2\x82\xac %s",
-	                    money_input(lang, cents, a));
-}
-
-/* "HH:MM" (or "H:MM", "HH.MM") as minutes from midnight; "24:00" only with allow24. */
 static int parse_hhmm(const char *s, int allow24, int *min)
 {
 	int h = 0, m = 0, nh = 0, nm = 0;
@@ -241,7 +181,7 @@ static void service_view(struct http_req *req, struct view *v, const struct book
 	view_set(v, "kind", label_in(lang, kind_options[s->kind].value, 0));
 	view_set(v, "payment", label_in(lang, payment_options[s->payment].value, 1));
 	view_set(v, "price",
-	         s->price_cents > 0 ? money_text(lang, s->price_cents, req->arena) : "");
+	         s->price_cents > 0 ? staff_money_text(lang, s->price_cents, req->arena) : "");
 	view_set(v, "online",
 	         i18n_tr(lang, s->online_booking ? N_("Bookable online") : N_("Staff only")));
 	view_set_bool(v, "active", s->active);
@@ -312,7 +252,7 @@ static void form_from_service(struct http_req *req, struct service_form *f,
 	f->value[F_KIND] = kind_options[s->kind].value;
 	f->value[F_PAYMENT] = payment_options[s->payment].value;
 	f->value[F_PRICE] =
-	    s->price_cents > 0 ? money_input(req->lang, s->price_cents, req->arena) : "";
+	    s->price_cents > 0 ? staff_money_input(req->lang, s->price_cents, req->arena) : "";
 	f->value[F_ONLINE] = s->online_booking ? "1" : "";
 	f->value[F_ACTIVE] = s->active ? "1" : "";
 }
@@ -321,7 +261,7 @@ static void form_from_request(struct http_req *req, struct service_form *f)
 {
 	memset(f, 0, sizeof(*f));
 	for (int i = 0; i < F_COUNT; i++)
-		f->value[i] = trimmed(http_form(req, field_names[i]), req->arena);
+		f->value[i] = staff_trimmed(http_form(req, field_names[i]), req->arena);
 }
 
 static int option_index(const char *value, int payment)
@@ -359,7 +299,7 @@ static int form_validate(struct service_form *f, struct booking_service *svc)
 	if (pay < 0)
 		form_error(f, F_PAYMENT, N_("Choose how the patient pays."));
 	int64_t cents = 0;
-	if (f->value[F_PRICE][0] != '\0' && parse_money(f->value[F_PRICE], &cents) != 0)
+	if (f->value[F_PRICE][0] != '\0' && staff_parse_money(f->value[F_PRICE], &cents) != 0)
 		form_error(f, F_PRICE, N_("Enter the price in euros, for example 35,00."));
 	else if (pay > 0 && cents == 0)
 		form_error(f, F_PRICE, N_("Enter the price: this service asks for a payment."));
@@ -789,11 +729,11 @@ int staff_service_hours_save(struct http_req *req, struct http_resp *resp)
 			break;
 		struct hours_row *r = &rows[n];
 		memset(r, 0, sizeof(*r));
-		r->weekday = trimmed(wd, a);
-		r->from = trimmed(http_form(req, arena_printf(a, "from_%d", n)), a);
-		r->to = trimmed(http_form(req, arena_printf(a, "to_%d", n)), a);
-		r->slot = trimmed(http_form(req, arena_printf(a, "slot_%d", n)), a);
-		r->capacity = trimmed(http_form(req, arena_printf(a, "capacity_%d", n)), a);
+		r->weekday = staff_trimmed(wd, a);
+		r->from = staff_trimmed(http_form(req, arena_printf(a, "from_%d", n)), a);
+		r->to = staff_trimmed(http_form(req, arena_printf(a, "to_%d", n)), a);
+		r->slot = staff_trimmed(http_form(req, arena_printf(a, "slot_%d", n)), a);
+		r->capacity = staff_trimmed(http_form(req, arena_printf(a, "capacity_%d", n)), a);
 		if (r->from[0] == '\0' && r->to[0] == '\0')
 			continue; /* an empty row, or one emptied to remove it */
 		struct booking_hours x;
@@ -889,7 +829,7 @@ int staff_service_generate(struct http_req *req, struct http_resp *resp)
 		return 0;
 	}
 	struct arena *a = req->arena;
-	const char *weeks = trimmed(http_form(req, "weeks"), a);
+	const char *weeks = staff_trimmed(http_form(req, "weeks"), a);
 	int64_t w = 0, today = 0;
 	if (parse_i64(weeks, 1, WEEKS_MAX, &w) != 0) {
 		struct booking_actor who = actor_of(req);

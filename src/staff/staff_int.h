@@ -59,4 +59,17 @@ int staff_invite_profile(struct http_req *req, struct view *v, const struct stor
 int staff_invite_confirm(struct http_req *req, struct http_resp *resp, const int64_t *ids, size_t n,
                          const struct staff_filter *f);
 
+/* --- form helpers (money.c) -------------------------------------------------------------- */
+
+/* One million euros: beyond that an amount is a typing error. */
+#define STAFF_AMOUNT_MAX_CENTS 100000000
+/* s without leading and trailing spaces or tabs, in the arena ("" for NULL). */
+const char *staff_trimmed(const char *s, struct arena *a);
+/* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1 when not one. */
+int staff_parse_money(const char *s, int64_t *cents);
+/* cents as the language writes money: "35,00" (it) or "35.00" (en); in the arena. */
+const char *staff_money_input(const char *lang, int64_t cents, struct arena *a);
+/* cents for reading: "€ 35,00" / "€35.00". */
+const char *staff_money_text(const char *lang, int64_t cents, struct arena *a);
+
 #endif

@@ -1,0 +1,72 @@
+/*
+ * money: the small form helpers the service and appointment pages share:
+ * trimming a typed value, reading an amount in euros as typed in Italy or
+ * England, and writing cents back the way the language writes money.
+ */
+#include "staff/staff_int.h"
+
+#include "lib/arena.h"
+
+#include <stdint.h>
+#include <string.h>
+
+const char *staff_trimmed(const char *s, struct arena *a)
+{
+	if (s == NULL)
+		return "";
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return arena_strndup(a, s, n);
+}
+
+/* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1 when not one. */
+int staff_parse_money(const char *s, int64_t *cents)
+{
+	int64_t units = 0, frac = 0;
+	int nd = 0, nf = 0;
+	while (*s == ' ')
+		s++;
+	if (strncmp(s, "\xe2\x82\xac", 3) == 0) /* the euro sign */
+		s += 3;
+	while (*s == ' ')
+		s++;
+	for (; *s >= '0' && *s <= '9'; s++, nd++) {
+		units = units * 10 + (*s - '0');
+		if (units > STAFF_AMOUNT_MAX_CENTS / 100)
+			return -1;
+	}
+	if (*s == ',' || *s == '.') {
+		s++;
+		for (; *s >= '0' && *s <= '9' && nf < 2; s++, nf++)
+			frac = frac * 10 + (*s - '0');
+		if (nf == 0)
+			return -1;
+		if (nf == 1)
+			frac *= 10;
+	}
+	while (*s == ' ')
+		s++;
+	if (nd == 0 || *s != '\0')
+		return -1;
+	*cents = units * 100 + frac;
+	return 0;
+}
+
+/* cents as the language writes money: "35,00" (it) or "35.00" (en); in the arena. */
+const char *staff_money_input(const char *lang, int64_t cents, struct arena *a)
+{
+	return arena_printf(a, "%lld%c%02lld", (long long)(cents / 100),
+	                    strcmp(lang, "en") == 0 ? '.' : ',', (long long)(cents % 100));
+}
+
+/* cents for reading: "€ 35,00" / "€35.00". */
+const char *staff_money_text(const char *lang, int64_t cents, struct arena *a)
+{
+	return arena_printf(a, strcmp(lang, "en") == 0 ? "\xe2\x82\xac%s" : "\xe2\x82\xac %s",
+	                    staff_money_input(lang, cents, a));
+}
+
+/* "HH:MM" (or "H:MM", "HH.MM") as minutes from midnight; "24:00" only with allow24. */
