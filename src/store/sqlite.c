@@ -354,9 +354,17 @@ static int conn_open(struct sq_conn *c, const char *path)
 	}
 	sqlite3_extended_result_codes(c->db, 1);
 	sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-	rc = sq_script(&c->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-	                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
-	                         "PRAGMA cache_size=-16384;");
+	/* Switching a new file to WAL needs a moment alone with it and answers BUSY at once
+	 * (the busy handler does not cover it) while another process opens the same file:
+	 * several nodes starting together. Retry for up to the busy timeout. */
+	for (int tries = 0;; tries++) {
+		rc = sq_script(&c->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+		                         "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; "
+		                         "PRAGMA cache_size=-16384;");
+		if (rc != STORE_BUSY || tries * 10 >= BUSY_TIMEOUT_MS)
+			break;
+		usleep(10000);
+	}
 	if (rc != 0) {
 		sqlite3_close_v2(c->db);
 		c->db = NULL;
