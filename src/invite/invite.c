@@ -504,6 +504,18 @@ out:
 	return rc;
 }
 
+static int lock_link_patient(struct store_conn *c, const char *token)
+{
+	unsigned char hash[32];
+	if (invite_token_hash(token, hash) != 0)
+		return 0; /* link_load says unknown */
+	int rc = store_exec(c, NULL,
+	                    "UPDATE patients SET id = id WHERE id = "
+	                    "(SELECT patient_id FROM invitations WHERE token_hash = ?)",
+	                    "b", hash, sizeof(hash));
+	return rc == 0 ? 0 : inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
+}
+
 /* The first of e-mail, mobile that is not another account's login on the portal. */
 static int pick_login(struct store_conn *c, const struct link_row *r, const char **login)
 {
@@ -546,6 +558,11 @@ int invite_accept(struct store_conn *c, const char *token, const char *family_na
 		rc = inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
 		goto done;
 	}
+	/* Acceptances of one patient (this link or another of theirs) queue here, so on
+	 * PostgreSQL the loser reads the winner's committed state instead of hitting a
+	 * unique key, which would abort its transaction. SQLite's writers queue anyway. */
+	if ((rc = lock_link_patient(c, token)) != 0)
+		goto out;
 	if ((rc = link_load(c, token, &r, t)) != 0 || (rc = link_state(&r, now)) != 0)
 		goto out;
 	if (family_name == NULL || !names_match(family_name, r.family_name)) {
@@ -616,7 +633,7 @@ int invite_accept(struct store_conn *c, const char *token, const char *family_na
 	goto done;
 out:
 	store_rollback(c);
-	if (rc == INVITE_USED || rc == INVITE_REVOKED) {
+	if (rc == INVITE_USED || rc == INVITE_REVOKED || rc == INVITE_ERR) {
 		/* Lost a race: say what the link is now. */
 		struct link_row again;
 		if (link_load(c, token, &again, t) == 0 && link_state(&again, now) != 0)
