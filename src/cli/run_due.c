@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 
 #include "comms/dispatch.h"
+#include "comms/outbox.h"
 #include "comms/triggers.h"
 #include "config.h"
 #include "lib/util.h"
@@ -60,9 +61,23 @@ static int due_triggers(struct store *st, const struct config *cfg)
 	return rc < 0 ? -1 : 0;
 }
 
+/* Message texts older than each organisation's 'message_keep_days' (comms/outbox.h). */
+static int due_purge(struct store *st, const struct config *cfg)
+{
+	int removed = 0;
+	(void)cfg;
+	if (comms_outbox_purge(st, now_utc(), &removed) != 0) {
+		fprintf(stderr, "invito run-due: purge: cannot empty old message texts\n");
+		return -1;
+	}
+	printf("purge: %d old message texts removed\n", removed);
+	return 0;
+}
+
 /* Due jobs, in the order they run. Append new jobs before "dispatch". */
 static const struct due_job due_jobs[] = {
     {"triggers", due_triggers},
+    {"purge", due_purge},
     {"dispatch", due_dispatch},
 };
 

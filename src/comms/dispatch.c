@@ -711,7 +711,7 @@ int comms_message_retry(struct store_conn *c, int64_t org_id, int64_t id, int64_
 	int rc =
 	    store_exec(c, &changes,
 	               "UPDATE messages SET state = 'queued', attempts = 0, next_attempt_at = ? "
-	               "WHERE id = ? AND org_id = ? AND state = 'dead'",
+	               "WHERE id = ? AND org_id = ? AND state = 'dead' AND body <> ''",
 	               "iii", now, id, org_id);
 	if (rc < 0)
 		return rc;

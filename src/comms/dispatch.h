@@ -107,7 +107,7 @@ extern const char *const comms_message_states[5]; /* queued sending sent failed 
 /*
  * Gives a dead message of org_id another life: state queued, attempts 0, due at now,
  * last_error kept until the next try. STORE_NOTFOUND when there is no such dead message in
- * that organisation. 0 or a negative store_err.
+ * that organisation, or its text was purged (comms_outbox_purge). 0 or a negative store_err.
  */
 int comms_message_retry(struct store_conn *c, int64_t org_id, int64_t id, int64_t now);
 

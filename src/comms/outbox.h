@@ -38,4 +38,19 @@ struct comms_outbox_row {
 int comms_outbox_list(struct store_conn *c, int limit, struct comms_outbox_row **rows, int *n,
                       struct arena *a);
 
+/* Days a sent or dead message keeps its text when org_settings has no 'message_keep_days'. */
+#define COMMS_KEEP_DAYS_DEFAULT 30
+#define COMMS_KEEP_DAYS_MAX     3650
+
+/*
+ * Empties the text (body and subject) of every message that was sent, or died, more than its
+ * organisation's 'message_keep_days' ago (default COMMS_KEEP_DAYS_DEFAULT; a malformed value
+ * counts as missing), in batches, each in its own transaction. A message's text may hold a
+ * live link, and a link is stored only as a hash everywhere else; the row itself (kind,
+ * recipient, state, times, provider id) stays for the clinic's records. Idempotent.
+ * *removed (may be NULL) gets the number of texts emptied. 0 or a negative store_err.
+ */
+struct store;
+int comms_outbox_purge(struct store *st, int64_t now, int *removed);
+
 #endif

@@ -23,6 +23,7 @@
 
 #include "booking/booking.h"
 #include "booking/tz.h"
+#include "comms/outbox.h"
 #include "comms/tags.h"
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -667,8 +668,12 @@ int comms_triggers_run(struct store *st, int64_t now, struct comms_trigger_stats
 
 /* --- the scheduler thread ---------------------------------------------------------------- */
 
+/* Old message texts go at most this often: the pass reads every organisation's messages. */
+#define PURGE_EVERY_S 3600
+
 struct comms_scheduler {
 	struct store *st;
+	int64_t purged_at;
 	int interval_s, stop;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -681,7 +686,15 @@ static void *scheduler_run(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while (!s->stop) {
 		pthread_mutex_unlock(&s->lock);
-		comms_triggers_run(s->st, now_utc(), NULL);
+		int64_t now = now_utc();
+		comms_triggers_run(s->st, now, NULL);
+		if (now - s->purged_at >= PURGE_EVERY_S) {
+			int removed = 0;
+			if (comms_outbox_purge(s->st, now, &removed) == 0)
+				s->purged_at = now;
+			if (removed > 0)
+				log_info("outbox: %d old message texts removed", removed);
+		}
 		pthread_mutex_lock(&s->lock);
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);

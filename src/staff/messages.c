@@ -99,6 +99,9 @@ static void row_view(struct http_req *req, struct view *m, const struct comms_me
 	view_set(m, "last_error", r->last_error != NULL ? r->last_error : "");
 	view_set(m, "subject", r->subject != NULL ? r->subject : "");
 	view_set(m, "body", r->body);
+	/* An empty text was purged (comms_outbox_purge): nothing to show, nothing to resend. */
+	int purged = r->body == NULL || r->body[0] == '\0';
+	view_set_bool(m, "purged", purged);
 	staff_time(m, "created", r->created_at, req->arena);
 	staff_time(m, "sent", r->sent_at, req->arena);
 	int waiting = r->state != NULL && strcmp(r->state, "failed") == 0;
@@ -107,7 +110,7 @@ static void row_view(struct http_req *req, struct view *m, const struct comms_me
 		view_setf(m, "patient_href", "/staff/patients/%" PRId64, r->patient_id);
 	else
 		view_set(m, "patient_href", "");
-	view_set_bool(m, "can_retry", admin && si == ARRAY_LEN(states) - 1);
+	view_set_bool(m, "can_retry", admin && !purged && si == ARRAY_LEN(states) - 1);
 	view_setf(m, "retry_url", "/staff/messages/%" PRId64 "/retry", r->id);
 }
 

@@ -153,6 +153,28 @@ Test(staff_messages, admin_retry)
 	h_resp_free(&r);
 }
 
+Test(staff_messages, a_purged_text_is_said_and_cannot_be_retried)
+{
+	int64_t old = add(0, "email", "Your link: https://portal.example/i/secret-token-text");
+	set_state(old, "dead");
+	cr_assert_eq(comms_outbox_purge(H.store, 1000 + 31 * 86400, NULL), 0);
+	struct h_client *c = h_client();
+	struct h_resp r;
+	char path[64];
+	h_staff_signin(c, 0);
+	cr_assert_eq(h_get(c, "/staff/messages", &r), 200);
+	cr_assert(strstr(r.body, "secret-token-text") == NULL, "the text is gone");
+	cr_assert(strstr(r.body, "Text removed") != NULL ||
+	          strstr(r.body, "Testo rimosso") != NULL);
+	cr_assert(strstr(r.body, "/retry") == NULL, "nothing to send again");
+	h_resp_free(&r);
+	snprintf(path, sizeof(path), "/staff/messages/%lld/retry", (long long)old);
+	cr_assert_eq(h_post_form(c, path, &r, "csrf", h_client_csrf(c), NULL), 303);
+	cr_assert(strstr(h_header(&r, "Location"), "done=gone") != NULL);
+	h_resp_free(&r);
+	cr_assert_str_eq(state_of(old), "dead");
+}
+
 /* --- two nodes on the suite's database ------------------------------------------------ */
 
 struct node {
