@@ -128,10 +128,12 @@ static void repo_root(char *out, size_t n)
 	snprintf(out, n, "%.*s", (int)(end - dir), dir);
 }
 
-Test(i18n, every_template_msgid_has_an_italian_translation)
+/* Templates and C strings (N_, _): a patient reading Italian never meets English. */
+Test(i18n, every_msgid_has_an_italian_translation)
 {
 	char root[1024], cmd[1200];
 	repo_root(root, sizeof(root));
-	snprintf(cmd, sizeof(cmd), "'%s/tools/extract-msgids.sh' --check >/dev/null", root);
-	cr_expect_eq(system(cmd), 0, "run tools/extract-msgids.sh --check to see which");
+	snprintf(cmd, sizeof(cmd), "'%s/tools/extract-msgids.sh' --check-all >/dev/null 2>&1",
+	         root);
+	cr_expect_eq(system(cmd), 0, "run tools/extract-msgids.sh --check-all to see which");
 }
