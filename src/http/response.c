@@ -168,6 +168,9 @@ static const struct status_text statuses[] = {
     {500, N_("Something went wrong"),
      N_("An unexpected error occurred. Please try again in a moment.")},
     {503, N_("Service busy"), N_("The service is busy right now. Please try again in a moment.")},
+    {507, N_("Storage full"),
+     N_("The clinic's server has run out of storage space, so nothing was saved. Please tell the "
+        "clinic, and try again later.")},
 };
 
 static const struct status_text *status_find(int status)

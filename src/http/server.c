@@ -451,6 +451,12 @@ static enum MHD_Result run_handler(struct http_ctx *ctx)
 		          ctx->route->pattern);
 		return send_error(ctx, 500);
 	}
+	if (rc < 0 && store_conn_full(req->db)) {
+		/* Said as what it is, so staff call whoever runs the server instead of retrying. */
+		log_error("http: %s: the database's disk is full, answered 507",
+		          ctx->route->pattern);
+		return send_error(ctx, 507);
+	}
 	if (rc < 0 && store_conn_busy(req->db)) {
 		/* The database stayed locked past the timeout: a temporary state, said as one. */
 		log_warn("http: %s: database busy, answered 503", ctx->route->pattern);

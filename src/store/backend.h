@@ -60,6 +60,7 @@ struct store_conn {
 	const struct store_backend *be;
 	struct store *st;
 	int busy; /* a statement hit the lock timeout since store_acquire (store_conn_busy) */
+	int full; /* a statement found the disk full since store_acquire (store_conn_full) */
 };
 struct store_stmt {
 	const struct store_backend *be;

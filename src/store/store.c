@@ -191,20 +191,28 @@ struct store_conn *store_acquire(struct store *st)
 {
 	struct store_conn *c = st->be->acquire(st);
 	c->busy = 0;
+	c->full = 0;
 	return c;
 }
 
-/* Remembers a lock timeout so the HTTP layer can answer 503 instead of 500. */
+/* Remembers a lock timeout or a full disk so the HTTP layer can say which, not just 500. */
 static int note(struct store_conn *c, int rc)
 {
 	if (rc == STORE_BUSY && c != NULL)
 		c->busy = 1;
+	if (rc == STORE_FULL && c != NULL)
+		c->full = 1;
 	return rc;
 }
 
 int store_conn_busy(const struct store_conn *c)
 {
 	return c != NULL && c->busy;
+}
+
+int store_conn_full(const struct store_conn *c)
+{
+	return c != NULL && c->full;
 }
 
 void store_release(struct store_conn *c)

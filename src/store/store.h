@@ -66,6 +66,9 @@ void store_release(struct store_conn *c);
 /* 1 when a statement on c hit the lock timeout (STORE_BUSY) since it was acquired: the
  * HTTP layer answers 503 with Retry-After instead of 500. */
 int store_conn_busy(const struct store_conn *c);
+/* 1 when a statement on c found the disk (or the database's size limit) full since it was
+ * acquired: the HTTP layer answers 507 with a page that says nothing was saved. */
+int store_conn_full(const struct store_conn *c);
 
 /* --- transactions ------------------------------------------------------ */
 
@@ -138,16 +141,20 @@ struct store_portal {
 	int64_t id;
 	char *name, *base_url, *policy_text, *policy_version, *languages;
 	int64_t invite_ttl_days;
-	/* filled by store_portal_by_id / store_portal_for_host (portals.c) only: */
+	/* filled by store_portal_by_id / store_portal_for_host / store_org_portals (portals.c)
+	 * only: */
 	char *host;           /* authority of base_url ("clinic.example:8443"); NULL: none */
 	char *primary_colour; /* "#rrggbb", checked by store_portal_colour_ok; NULL: default */
 	int has_logo;
+	int invite_max_attempts; /* wrong family names before an invitation locks */
+	int password_min_chars;  /* shortest new patient password (migration 008) */
 };
 
 struct store_org {
 	int64_t id, portal_id;
 	enum store_org_kind kind;
 	char *name, *phone, *email, *address, *timezone;
+	char *sender_name; /* SMS sender (and e-mail display name); NULL: none set */
 };
 
 struct store_staff {
@@ -189,6 +196,10 @@ struct store_recall_row {
 
 /* organisations and portals */
 int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struct arena *a);
+/* Sets an organisation's name (required), phone and SMS sender name (NULL or "": none).
+ * Values are stored as given: the caller validates them (staff/settings.c). */
+int store_org_set_details(struct store_conn *c, int64_t id, const char *name, const char *phone,
+                          const char *sender_name);
 int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a);
 
 /* staff */
@@ -282,6 +293,10 @@ int store_portal_host_of(const char *base_url, char *out, size_t size);
  * another portal has that host. */
 int store_portal_set_look(struct store_conn *c, int64_t id, const char *base_url,
                           const char *colour);
+/* "image/png", "image/jpeg" or "image/webp" when data (len bytes) is a logo
+ * store_portal_set_logo accepts (its first bytes say which; at most STORE_LOGO_MAX), else
+ * NULL. */
+const char *store_portal_logo_type(const void *data, size_t len);
 /* Stores a PNG, JPEG or WebP logo (its type from its first bytes; at most STORE_LOGO_MAX);
  * data NULL removes it. STORE_INVALID for anything else. */
 int store_portal_set_logo(struct store_conn *c, int64_t id, const void *data, size_t len);
@@ -303,6 +318,27 @@ int store_policy_accepted(struct store_conn *c, int64_t account_id, char **versi
 /* Records the acceptance of a privacy policy version (time, ip; ip may be NULL). */
 int store_policy_accept(struct store_conn *c, int64_t account_id, const char *version,
                         const char *ip, int64_t now);
+
+/* The portals organisation org_id owns (as the customer whose portal it is; a member owns
+ * none), in id order, every column as store_portal_by_id fills them, into *rows (arena). */
+int store_org_portals(struct store_conn *c, int64_t org_id, struct store_portal **rows, int *n,
+                      struct arena *a);
+/* The portal's shortest new password (portals.password_min_chars). */
+int store_portal_password_min(struct store_conn *c, int64_t portal_id, int *min_chars);
+/* Bounds of the portal limits store_portal_set_limits accepts (the password's are
+ * PASSWORD_MIN_CHARS_LOW/HIGH in lib/password.h, the same as migration 008's CHECK). */
+#define STORE_INVITE_TTL_MIN      1
+#define STORE_INVITE_TTL_MAX      365
+#define STORE_INVITE_ATTEMPTS_MIN 1
+#define STORE_INVITE_ATTEMPTS_MAX 20
+/* Sets the invitation link lifetime in days, the wrong family names before a link locks and
+ * the shortest new password. STORE_INVALID when a value is out of bounds. */
+int store_portal_set_limits(struct store_conn *c, int64_t id, int invite_ttl_days,
+                            int invite_max_attempts, int password_min_chars);
+/* The policy version after cur: its trailing number plus one ("1" -> "2", "2026-01" ->
+ * "2026-02", "A-9" -> "A-10"), else cur + "-2"; into out. STORE_INVALID when it does not fit
+ * in size or in the 64 characters a version may have. */
+int store_policy_version_next(const char *cur, char *out, size_t size);
 
 /* --- backup ------------------------------------------------------------- */
 

@@ -271,3 +271,31 @@ Test(store_sqlite, a_lock_timeout_is_remembered_on_the_connection)
 	store_release(other);
 	store_rollback(fx_conn);
 }
+
+/* SQLite only: max_page_count stands in for a full disk (SQLITE_FULL, as on a full tmpfs). */
+Test(store_sqlite, a_full_disk_is_said_as_full_until_the_connection_is_released)
+{
+	if (fx_pg())
+		return;
+	int64_t pages = 0;
+	cr_assert_eq(store_scalar(fx_conn, &pages, "PRAGMA page_count", ""), 0);
+	cr_assert_eq(store_exec(fx_conn, NULL, "CREATE TABLE big (b BLOB)", ""), 0);
+	char sql[64];
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages + 2);
+	struct store_stmt *s = NULL;
+	cr_assert_eq(store_query(fx_conn, &s, sql, ""), 0);
+	(void)store_step(s);
+	store_done(s);
+	cr_assert_eq(store_conn_full(fx_conn), 0);
+	static char blob[256 * 1024];
+	int rc =
+	    store_exec(fx_conn, NULL, "INSERT INTO big (b) VALUES (?)", "b", blob, sizeof(blob));
+	cr_assert_eq(rc, STORE_FULL);
+	cr_assert_eq(store_conn_full(fx_conn), 1);
+	cr_assert_eq(store_conn_busy(fx_conn), 0);
+	cr_assert_eq(store_scalar(fx_conn, &pages, "SELECT COUNT(*) FROM big", ""), 0);
+	cr_assert_eq(pages, 0, "nothing half-written");
+	store_release(fx_conn);
+	fx_conn = store_acquire(fx_store);
+	cr_assert_eq(store_conn_full(fx_conn), 0, "a new request starts clean");
+}
