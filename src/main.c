@@ -24,8 +24,9 @@ static const struct command commands[] = {
      "Copy every row of the SQLite database into a new PostgreSQL database; check counts."},
     {"demo", cli_demo, "demo [--fresh]",
      "Create the demo database (or reuse it) with a clinic, patients and a staff login."},
-    {"import", cli_import, "import patients FILE.csv --org ID",
-     "Import patients from a CSV file with a header row; bad rows are reported by line."},
+    {"import", cli_import, "import patients|appointments FILE.csv [--org ID]",
+     "Import patients or appointments from a CSV file with a header row; bad rows are "
+     "reported by line."},
     {"user", cli_user, "user add --org ID --email E --name N [--role admin|reception]",
      "Add a staff user; the password is read from INVITO_PASSWORD or standard input."},
     {"backup", cli_backup, "backup FILE",

@@ -275,4 +275,60 @@ int booking_mark_paid(struct store_conn *c, int64_t appointment_id, const char *
 int booking_unpaid_video(struct store_conn *c, const struct booking_actor *who, int hours,
                          int64_t now, struct booking_appointment **rows, int *n, struct arena *a);
 
+/* --- imports from the clinic's own system (import.c) ------------------------------- */
+
+/* One appointment as text, from a CSV row or a JSON body; NULL or "" means not given. */
+struct booking_import_row {
+	const char *external_ref; /* required: its id in the clinic's system (1..100 bytes) */
+	const char *patient;      /* required: the patient's external_ref */
+	const char *service;      /* required: the service's id or its exact name */
+	const char *start;        /* required: "YYYY-MM-DDTHH:MM[:SS]", the place's local time */
+	const char *duration_min; /* 1..1440, or: */
+	const char *end;          /* like start, after it; neither: the service's duration */
+	const char *kind;         /* "in_person" | "video"; default the service's */
+	const char *payment;      /* "none" | "optional" | "mandatory"; default the service's */
+	const char *amount;       /* euros ("45.00", lib/money.h); default the service's price */
+	const char *member;       /* the member practice (id or exact name); default org itself */
+	const char *status;       /* "booked" (default) | "cancelled" */
+};
+
+enum booking_import_outcome {
+	BOOKING_IMPORT_CREATED = 1,   /* a new appointment */
+	BOOKING_IMPORT_PRESENT = 2,   /* external_ref already imported: left as it is */
+	BOOKING_IMPORT_CANCELLED = 3, /* already imported and booked: the row cancelled it */
+};
+
+struct booking_import_result {
+	enum booking_import_outcome outcome;
+	struct booking_appointment appt; /* id always; every field when created (strings NULL) */
+	const char *field;               /* BOOKING_INVALID: the field at fault, e.g. "start" */
+	const char *reason;              /* BOOKING_INVALID: why, in English, for logs and APIs */
+};
+
+/* Who imports, for the audit trail: "csv" (invito import) or "api" (with the key's id). */
+struct booking_import_source {
+	const char *via;
+	int64_t api_key_id;
+	const char *ip; /* may be NULL */
+};
+
+/*
+ * Imports row into organisation org_id (booked_via 'import'): the patient,
+ * service and member must be org_id's or, for a customer, its members';
+ * anything of another organisation is "unknown", exactly like a missing one.
+ * An external_ref already imported anywhere in that scope is never imported
+ * twice: the row is BOOKING_IMPORT_PRESENT and changes nothing, except that a
+ * row with status "cancelled" cancels a booked one (BOOKING_IMPORT_CANCELLED,
+ * its seat given back). A booked row takes a seat of the service's slot at
+ * that time when one is free, else none: the clinic's system has booked it.
+ * One transaction with the audit event "appointment.import" (or
+ * "appointment.cancel"). BOOKING_INVALID with res->field and res->reason for
+ * a bad or unknown value; BOOKING_ERR / BOOKING_BUSY for the store. Sends
+ * nothing: the caller queues the payment request
+ * (booking_needs_payment_request on res->appt) after it returns.
+ */
+int booking_import(struct store_conn *c, int64_t org_id, const struct booking_import_row *row,
+                   const struct booking_import_source *src, int64_t now,
+                   struct booking_import_result *res, struct arena *a);
+
 #endif

@@ -257,17 +257,32 @@ static int customer_orgs(struct store *st, int64_t *org, int *n)
 	return rc < 0 ? rc : 0;
 }
 
+/* What `invito import` imports: one row per kind, the same options for each. */
+static const struct import_kind {
+	const char *name;
+	int (*run)(struct store *st, int64_t org_id, const char *path, struct import_report *rep,
+	           FILE *errs);
+} import_kinds[] = {
+    {"patients", import_patients_csv},
+    {"appointments", import_appointments_csv},
+};
+
+#define IMPORT_USAGE "usage: invito import patients|appointments FILE.csv [--org ID]"
+
 int cli_import(int argc, char **argv, struct config *cfg)
 {
 	const char *file = NULL, *org_arg = NULL;
+	const struct import_kind *kind = NULL;
 	int64_t org = 0;
 	struct store *st = NULL;
 	struct import_report rep;
 	int ret = 1;
 
-	if (argc < 2 || strcmp(argv[1], "patients") != 0)
-		return cli_usage_error(CMD_NAME,
-		                       "usage: invito import patients FILE.csv [--org ID]");
+	for (size_t k = 0; argc >= 2 && k < ARRAY_LEN(import_kinds); k++)
+		if (strcmp(argv[1], import_kinds[k].name) == 0)
+			kind = &import_kinds[k];
+	if (kind == NULL)
+		return cli_usage_error(CMD_NAME, IMPORT_USAGE);
 	for (int i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--org") == 0) {
 			if (i + 1 >= argc)
@@ -281,8 +296,7 @@ int cli_import(int argc, char **argv, struct config *cfg)
 			return cli_usage_error(CMD_NAME, "only one FILE.csv, got %s too", argv[i]);
 	}
 	if (file == NULL)
-		return cli_usage_error(CMD_NAME,
-		                       "usage: invito import patients FILE.csv [--org ID]");
+		return cli_usage_error(CMD_NAME, IMPORT_USAGE);
 	if (org_arg != NULL && parse_i64(org_arg, 1, INT64_MAX, &org) < 0)
 		return cli_usage_error(CMD_NAME, "--org needs an organisation id, not \"%s\"",
 		                       org_arg);
@@ -323,10 +337,16 @@ int cli_import(int argc, char **argv, struct config *cfg)
 	}
 
 	int64_t t0 = now_ms();
-	rc = import_patients_csv(st, org, file, &rep, stderr);
+	rc = kind->run(st, org, file, &rep, stderr);
 	int64_t ms = now_ms() - t0;
-	printf("imported %lld, already present %lld, rejected %lld\n", (long long)rep.imported,
-	       (long long)rep.present, (long long)rep.rejected);
+	if (kind->run == import_appointments_csv)
+		printf("imported %lld, already present %lld, cancelled %lld, rejected %lld; "
+		       "payment requests queued %lld\n",
+		       (long long)rep.imported, (long long)rep.present, (long long)rep.cancelled,
+		       (long long)rep.rejected, (long long)rep.queued);
+	else
+		printf("imported %lld, already present %lld, rejected %lld\n",
+		       (long long)rep.imported, (long long)rep.present, (long long)rep.rejected);
 	fprintf(stderr, "invito import: %lld lines in %lld.%03lld s\n", (long long)rep.lines,
 	        (long long)(ms / 1000), (long long)(ms % 1000));
 	ret = (rc == 0 && rep.rejected == 0) ? 0 : 1;

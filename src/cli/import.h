@@ -1,11 +1,13 @@
 /*
- * import: patients from a CSV file (RFC 4180, UTF-8, a header row naming the
- * columns) into one organisation. Each row is checked with the same rules as
- * the staff form (lib/validate.h); a bad row is reported as "FILE:LINE: reason"
- * and skipped, a good row is written whole or not at all, and a row that
- * matches an existing patient (external_ref, else family name + given name +
- * birth date, compared by names_key) is left alone, so running the same file
- * twice creates nothing the second time.
+ * import: patients and appointments from CSV files (RFC 4180, UTF-8, a
+ * header row naming the columns) into one organisation. A bad row is
+ * reported as "FILE:LINE: reason" and skipped; a good row is written whole
+ * or not at all. Patients are checked with the same rules as the staff form
+ * (lib/validate.h), and a row that matches an existing patient (external_ref,
+ * else family name + given name + birth date, compared by names_key) is left
+ * alone; an appointment whose external_ref was already imported is left
+ * alone too (but for a cancellation). Running the same file twice creates
+ * nothing the second time.
  */
 #ifndef INVITO_IMPORT_H
 #define INVITO_IMPORT_H
@@ -20,6 +22,9 @@ struct import_report {
 	int64_t present;  /* rows that matched an existing patient: skipped */
 	int64_t rejected; /* rows reported on errs and skipped */
 	int64_t lines;    /* physical lines read */
+	/* appointments only */
+	int64_t cancelled; /* rows that cancelled an appointment imported before */
+	int64_t queued;    /* payment requests queued right after their appointment */
 };
 
 enum import_err {
@@ -45,5 +50,17 @@ enum import_err {
  */
 int import_patients_csv(struct store *st, int64_t org_id, const char *path,
                         struct import_report *rep, FILE *errs);
+
+/*
+ * Imports appointments from path into org_id (import_appointments.c), one
+ * transaction per row through booking_import(): columns external_ref,
+ * patient, service, start, duration_min or end, kind, payment, amount,
+ * member, status. Same reporting and return values as import_patients_csv;
+ * rep->present counts rows whose external_ref was already imported,
+ * rep->cancelled those that cancelled one, rep->queued the payment requests
+ * queued for new video consultations with mandatory payment.
+ */
+int import_appointments_csv(struct store *st, int64_t org_id, const char *path,
+                            struct import_report *rep, FILE *errs);
 
 #endif

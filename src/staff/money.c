@@ -6,6 +6,7 @@
 #include "staff/staff_int.h"
 
 #include "lib/arena.h"
+#include "lib/money.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -22,37 +23,10 @@ const char *staff_trimmed(const char *s, struct arena *a)
 	return arena_strndup(a, s, n);
 }
 
-/* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1 when not one. */
+/* The one reading of an amount (lib/money.h), shared with the imports. */
 int staff_parse_money(const char *s, int64_t *cents)
 {
-	int64_t units = 0, frac = 0;
-	int nd = 0, nf = 0;
-	while (*s == ' ')
-		s++;
-	if (strncmp(s, "\xe2\x82\xac", 3) == 0) /* the euro sign */
-		s += 3;
-	while (*s == ' ')
-		s++;
-	for (; *s >= '0' && *s <= '9'; s++, nd++) {
-		units = units * 10 + (*s - '0');
-		if (units > STAFF_AMOUNT_MAX_CENTS / 100)
-			return -1;
-	}
-	if (*s == ',' || *s == '.') {
-		s++;
-		for (; *s >= '0' && *s <= '9' && nf < 2; s++, nf++)
-			frac = frac * 10 + (*s - '0');
-		if (nf == 0)
-			return -1;
-		if (nf == 1)
-			frac *= 10;
-	}
-	while (*s == ' ')
-		s++;
-	if (nd == 0 || *s != '\0')
-		return -1;
-	*cents = units * 100 + frac;
-	return 0;
+	return money_parse(s, cents);
 }
 
 /* cents as the language writes money: "35,00" (it) or "35.00" (en); in the arena. */

@@ -6,6 +6,7 @@
 #ifndef INVITO_STAFF_INT_H
 #define INVITO_STAFF_INT_H
 
+#include "lib/money.h"
 #include "store/store.h"
 
 #include <stdint.h>
@@ -62,7 +63,7 @@ int staff_invite_confirm(struct http_req *req, struct http_resp *resp, const int
 /* --- form helpers (money.c) -------------------------------------------------------------- */
 
 /* One million euros: beyond that an amount is a typing error. */
-#define STAFF_AMOUNT_MAX_CENTS 100000000
+#define STAFF_AMOUNT_MAX_CENTS MONEY_MAX_CENTS
 /* s without leading and trailing spaces or tabs, in the arena ("" for NULL). */
 const char *staff_trimmed(const char *s, struct arena *a);
 /* An amount in euros ("35", "35,5", "35.50", "€ 35,00") as cents. 0, or -1 when not one. */
