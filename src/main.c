@@ -29,6 +29,8 @@ static const struct command commands[] = {
      "reported by line."},
     {"user", cli_user, "user add --org ID --email E --name N [--role admin|reception]",
      "Add a staff user; the password is read from INVITO_PASSWORD or standard input."},
+    {"apikey", cli_apikey, "apikey add --org ID --name N | list [--org ID] | revoke ID",
+     "Manage the organisation keys of the HTTP API; add prints the new key once."},
     {"backup", cli_backup, "backup FILE",
      "Write a consistent copy of the SQLite database to FILE while the server runs."},
     {"run-due", cli_run_due, "run-due",

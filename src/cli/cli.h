@@ -16,6 +16,8 @@ int cli_demo(int argc, char **argv, struct config *cfg);
 int cli_import(int argc, char **argv, struct config *cfg);
 int cli_user(int argc, char **argv, struct config *cfg);
 int cli_backup(int argc, char **argv, struct config *cfg);
+/* API keys of an organisation (apikey.c): add (prints the key once), list, revoke. */
+int cli_apikey(int argc, char **argv, struct config *cfg);
 /* Runs the due work once (run_due.c): due jobs, then the outbox dispatcher. */
 int cli_run_due(int argc, char **argv, struct config *cfg);
 

@@ -60,6 +60,7 @@ struct http_req {
 	size_t body_len;
 	struct store_portal *portal; /* this request's portal (portal_host.c); NULL: static files */
 	int portal_strict; /* 1: portals have hosts; another portal's things are refused */
+	int64_t api_org, api_key_id; /* HTTP_APIKEY routes: the key's organisation and id */
 };
 
 struct http_resp {
@@ -81,7 +82,14 @@ enum {
 	HTTP_CSRF = 1u << 2,    /* unsafe methods must carry a valid CSRF token (403 otherwise) */
 	HTTP_TOKEN = 1u << 3,   /* the path holds a secret: the access log prints the prefix only */
 	HTTP_DEV = 1u << 4,     /* only when the transport is "log" (else 404) */
+	/* an organisation API key in "Authorization: Bearer" (401 JSON otherwise) sets
+	 * req->api_org; no session, no CSRF or Origin check (nothing ambient to forge), a
+	 * body of at most HTTP_API_MAX_BODY (413), errors answered in JSON */
+	HTTP_APIKEY = 1u << 5,
 };
+
+/* Largest request body of an HTTP_APIKEY route: one appointment is far smaller. */
+#define HTTP_API_MAX_BODY 16384
 
 struct http_route {
 	const char *method;  /* "GET", "POST" */
@@ -152,6 +160,15 @@ void http_session_end(struct http_req *req, struct http_resp *resp);
  * When the pool's queue is full, returns -1: answer 503 with Retry-After.
  */
 int http_blocking(struct http_req *req, void (*work)(void *arg), void *arg);
+
+/* --- API keys (apikey.c) ----------------------------------------------- */
+
+/* "ivk_" and 43 base64url characters (32 random bytes). */
+#define HTTP_APIKEY_CHARS 47
+/* A new key into key (printed once, never stored) and the BLAKE2b-256 of its text. */
+void http_apikey_new(char key[HTTP_APIKEY_CHARS + 1], unsigned char hash[32]);
+/* The hash of a presented key; -1 when it is not shaped like one (then nothing matches). */
+int http_apikey_hash(const char *key, unsigned char hash[32]);
 
 /* --- portals (portal_host.c) ------------------------------------------- */
 

