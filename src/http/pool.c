@@ -5,6 +5,22 @@
  * waits and runs, and resumed when it is done; libmicrohttpd then calls the
  * handler again. A full queue is refused at once (the handler answers 503)
  * rather than growing: the queue length is the backlog we accept to carry.
+ *
+ * The workers run at the lowest CPU priority (nice 19) and are named
+ * "invito-hash" (top -H, /proc/PID/task/TID/comm). Why: a hash is 100+ ms of
+ * CPU and memory traffic, a page a few milliseconds. At equal priority the
+ * scheduler shares a core fairly between them, so a GET that wakes up behind
+ * two hashes waits for their time slices (landing-page p99 about 10x its
+ * idle value on 2 cores). At nice 19 (CFS weight 15 against 1024) a woken
+ * HTTP thread runs at once, and the hashes still get every cycle the pages
+ * leave idle: on an idle server a hash takes as long as before. Under a flood
+ * of page requests the hashes slow down instead of the pages, the queue fills
+ * and new hashing requests get 503 + Retry-After, which is the degradation we
+ * want (pages stay up, the expensive work waits). Not SCHED_IDLE: it may be
+ * starved for seconds while the pages are busy, holding its suspended
+ * connection and 64 MiB; nice 19 still guarantees it a small share. Linux
+ * applies nice per thread (setpriority on a thread id), which POSIX does not
+ * promise; elsewhere the call fails and the workers keep the default priority.
  */
 #include "http/internal.h"
 
@@ -14,6 +30,13 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define WORKER_NICE 19
+#define WORKER_NAME "invito-hash" /* at most 15 characters (pthread_setname_np) */
 
 struct job {
 	void (*work)(void *arg);
@@ -31,9 +54,19 @@ struct http_pool {
 	int stopping;
 };
 
+/* Lowers the calling thread's priority (see the header comment). Raising one's own nice value
+ * needs no privilege; a failure only costs page latency, so it is logged and not fatal. */
+static void worker_lower_priority(void)
+{
+	pthread_setname_np(pthread_self(), WORKER_NAME);
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), WORKER_NICE) != 0)
+		log_warn("http: hashing thread keeps the default priority: %s", strerror(errno));
+}
+
 static void *worker(void *arg)
 {
 	struct http_pool *p = arg;
+	worker_lower_priority();
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		while (p->len == 0 && !p->stopping)
