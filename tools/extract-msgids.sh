@@ -3,7 +3,8 @@
 #
 #   tools/extract-msgids.sh           writes po/invito.pot: every {{_ text}} in
 #                                     web/templates/**/*.html and every _("..."),
-#                                     N_("...") and i18n_tr(lang, "...") in src/**/*.c
+#                                     N_("..."), i18n_tr(lang, "...") and the two forms of
+#                                     i18n_ntr(lang, "...", "...", n) in src/**/*.c
 #   tools/extract-msgids.sh --check   exits 1, naming file:line, when a msgid of the
 #                                     templates has no Italian translation in po/it.po
 #   tools/extract-msgids.sh --check-all   the same for the C strings too
@@ -63,6 +64,7 @@ msguniq --use-first --no-wrap -o "$TMP/templates.pot" "$TMP/raw-templates.po"
 c_pot() {
 	files=$(find src -name '*.c' | LC_ALL=C sort)
 	xgettext --from-code=UTF-8 --language=C --keyword=_ --keyword=N_ --keyword=i18n_tr:2 \
+		--keyword=i18n_ntr:2,3 \
 		--omit-header --no-wrap -o "$TMP/c.pot" $files
 	[ -f "$TMP/c.pot" ] || header > "$TMP/c.pot"
 }

@@ -157,9 +157,12 @@ static int user_add(int argc, char **argv, struct config *cfg)
 			}
 		}
 	}
-	int prc = password_acceptable(pw);
+	/* staff passwords: the default minimum (a portal's setting is for its patients) */
+	int prc = password_acceptable(pw, PASSWORD_MIN_CHARS_DEFAULT);
 	if (prc < 0) {
-		fprintf(stderr, "invito user: %s\n", password_strerror(prc));
+		char msg[256];
+		fprintf(stderr, "invito user: %s\n",
+		        password_message(prc, PASSWORD_MIN_CHARS_DEFAULT, "en", msg, sizeof(msg)));
 		goto out;
 	}
 

@@ -370,7 +370,14 @@ static int load_claimed(struct store_conn *c, const char *claim_by, int want, st
 		x->attempts = store_col_int(s, 7);
 		x->org_name = store_col_dup(s, 8, a);
 		const char *sender = store_col_dup(s, 9, a);
-		x->m.sender_name = sender != NULL && sender[0] != '\0' ? sender : x->org_name;
+		int has_sender = sender != NULL && sender[0] != '\0';
+		/* SMS: the organisation's sender ID, else the configured sms_sender (the
+		 * transport's); an organisation's name is rarely one networks accept.
+		 * E-mail: the display name, else the organisation's name. */
+		if (x->m.channel != NULL && strcmp(x->m.channel, "sms") == 0)
+			x->m.sender_name = has_sender ? sender : NULL;
+		else
+			x->m.sender_name = has_sender ? sender : x->org_name;
 	}
 	store_done(s);
 	if (rc < 0)

@@ -27,7 +27,9 @@ struct comms_msg {
 	const char *recipient;      /* e-mail address or E.164 mobile, as stored */
 	const char *subject;        /* NULL for SMS */
 	const char *body;           /* UTF-8 text */
-	const char *sender_name;    /* the organisation's: e-mail display name, SMS sender */
+	/* the organisation's: the e-mail display name (else the organisation's name); the SMS
+	 * sender when it passes comms_sms_sender_ok (else NULL: the configured sms_sender) */
+	const char *sender_name;
 };
 
 /* What send() answers; the dispatcher turns it into a state (dispatch.c). */
@@ -62,6 +64,14 @@ struct comms_transport {
 extern const struct comms_transport comms_transport_log;
 extern const struct comms_transport comms_transport_smtp;
 extern const struct comms_transport comms_transport_sms;
+
+/* SMS sender names (an alphanumeric sender ID, as phone networks accept it). */
+#define COMMS_SMS_SENDER_MIN 3
+#define COMMS_SMS_SENDER_MAX 11
+/* 1 when s is COMMS_SMS_SENDER_MIN to _MAX ASCII letters and digits with at least one letter
+ * (all digits would read as a phone number); else 0. The staff Settings page refuses any
+ * other organisation sender name, and the SMS transport never sends one. */
+int comms_sms_sender_ok(const char *s);
 
 /* --- ids that travel with a message -------------------------------------- */
 

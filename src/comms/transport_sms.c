@@ -5,7 +5,8 @@
  * "Authorization: Bearer sms_token" and "Idempotency-Key: invito-ID-CREATED":
  * the same key on every try of one message, so a gateway that honours it never
  * delivers twice when invito crashed between its answer and the outbox update.
- * The sender is the organisation's sender name, else sms_sender. The gateway's
+ * The sender is the organisation's sender name when it is a valid alphanumeric
+ * sender ID (comms_sms_sender_ok), else sms_sender. The gateway's
  * message id ("id" or "message_id" in its JSON answer) is the provider
  * reference. One easy handle per instance keeps the HTTP connection alive.
  *
@@ -53,6 +54,24 @@ static int e164_ok(const char *s)
 		if (*s < '0' || *s > '9')
 			return 0;
 	return n >= 8 && n <= 15;
+}
+
+int comms_sms_sender_ok(const char *s)
+{
+	size_t n = 0;
+	int letter = 0;
+	if (s == NULL)
+		return 0;
+	for (; s[n] != '\0'; n++) {
+		char ch = s[n];
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z'))
+			letter = 1;
+		else if (ch < '0' || ch > '9')
+			return 0;
+		if (n >= COMMS_SMS_SENDER_MAX)
+			return 0;
+	}
+	return letter && n >= COMMS_SMS_SENDER_MIN;
 }
 
 static size_t write_cb(char *src, size_t size, size_t nmemb, void *arg)
@@ -161,8 +180,9 @@ static int sms_send(void *state, const struct comms_msg *m, struct comms_result 
 		snprintf(r->error, sizeof(r->error), "not a mobile number in E.164 form");
 		return COMMS_SEND_PERMANENT;
 	}
-	const char *from = m->sender_name != NULL && m->sender_name[0] != '\0' ? m->sender_name
-	                                                                       : s->cfg->sms_sender;
+	/* a row written by hand must not give the gateway a sender it refuses */
+	const char *from =
+	    comms_sms_sender_ok(m->sender_name) ? m->sender_name : s->cfg->sms_sender;
 	comms_msg_key(m, key, sizeof(key));
 	req = json_pack("{s:s, s:s, s:s, s:s}", "to", m->recipient, "from", from, "text",
 	                m->body != NULL ? m->body : "", "id", key);

@@ -122,6 +122,14 @@ int http_render(struct http_req *req, struct http_resp *resp, int status, const 
 	view_set(v, "csrf", req->csrf_token ? req->csrf_token : "");
 	view_set_bool(v, "staff_signed_in",
 	              req->session != NULL && req->session->kind == STORE_SESSION_STAFF);
+	if (req->session != NULL && req->session->kind == STORE_SESSION_STAFF && req->db != NULL) {
+		/* the admins' links in the navigation (Settings) */
+		struct store_staff st;
+		int found = store_staff_get(req->db, req->session->user_id, &st, req->arena) == 0;
+		view_set_bool(v, "staff_admin",
+		              found && st.org_id == req->session->org_id &&
+		                  st.role == STORE_ROLE_ADMIN);
+	}
 	view_set_bool(v, "patient_signed_in",
 	              req->session != NULL && req->session->kind == STORE_SESSION_PATIENT);
 	if (req->portal != NULL) { /* the layout's name, colour and logo (portal_host.c) */

@@ -101,6 +101,10 @@ const struct http_route http_routes[] = {
     {"GET", "/portal/{id}/logo", http_portal_logo, 0},
     {"GET", "/policy", portal_policy_form, HTTP_PATIENT},
     {"POST", "/policy", portal_policy_accept, HTTP_PATIENT | HTTP_CSRF},
+    /* the admins' Settings page: organisation and portals (staff/settings.c) */
+    {"GET", "/staff/settings", staff_settings, HTTP_STAFF},
+    {"POST", "/staff/settings/organisation", staff_settings_organisation, HTTP_STAFF | HTTP_CSRF},
+    {"POST", "/staff/settings/portals/{id}", staff_settings_portal, HTTP_STAFF | HTTP_CSRF},
     /* recalls (staff/recalls.c) */
     {"GET", "/staff/recalls", staff_recalls, HTTP_STAFF},
     {"GET", "/staff/recalls/new", staff_recall_new, HTTP_STAFF},

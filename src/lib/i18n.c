@@ -101,6 +101,18 @@ const char *i18n_tr(const char *lang, const char *msgid)
 	return s;
 }
 
+const char *i18n_ntr(const char *lang, const char *singular, const char *plural, long n)
+{
+	unsigned long k = n < 0 ? (unsigned long)-n : (unsigned long)n;
+	struct lang *l = find_lang(lang);
+	if (singular == NULL || plural == NULL || l == NULL || l->loc == (locale_t)0)
+		return k == 1 ? singular : plural;
+	locale_t old = uselocale(l->loc);
+	const char *s = dngettext(DOMAIN, singular, plural, k);
+	uselocale(old);
+	return s;
+}
+
 int i18n_supported(const char *lang)
 {
 	return find_lang(lang) != NULL;

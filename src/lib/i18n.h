@@ -19,6 +19,10 @@ void i18n_free(void);
 
 /* Translation of msgid in lang ("it", "en"); msgid itself when there is none. */
 const char *i18n_tr(const char *lang, const char *msgid);
+/* The form of a message for the number n in lang (ngettext: the catalog's Plural-Forms pick
+ * it); without a translation, singular when n is 1, else plural. Both are usually printf
+ * formats with one %d: extraction marks them c-format so msgfmt checks the translations. */
+const char *i18n_ntr(const char *lang, const char *singular, const char *plural, long n);
 
 /* The language to use: an explicit choice (page switch / cookie) if supported, else the
  * patient's record, else the best match of an Accept-Language header, else "it".

@@ -3,12 +3,16 @@
  * algorithm and limits, and so that sodium_init() runs exactly once.
  * Passwords are hashed and checked in Unicode NFC, so "è" typed as one code
  * point on a phone and as e + accent on a desktop is the same password.
- * New passwords are checked against zxcvbn's dictionaries and patterns.
+ * New passwords are checked against zxcvbn's dictionaries and patterns; their
+ * shortest length is the caller's (a portal's setting), held within fixed bounds.
  */
 #include "password.h"
 
+#include "i18n.h"
+
 #include <pthread.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <utf8proc.h>
@@ -36,7 +40,7 @@ const char *password_strerror(int err)
 	case PASSWORD_OK:
 		return "OK.";
 	case PASSWORD_TOO_SHORT:
-		return "The password must have at least 10 characters.";
+		return "The password is too short.";
 	case PASSWORD_TOO_LONG:
 		return "The password may have at most 256 characters.";
 	case PASSWORD_GUESSABLE:
@@ -47,6 +51,49 @@ const char *password_strerror(int err)
 	default:
 		return "The password could not be processed.";
 	}
+}
+
+/* A minimum within the bounds every portal's setting keeps to (migration 008's CHECK). */
+static int clamp_min(int min_chars)
+{
+	if (min_chars < PASSWORD_MIN_CHARS_LOW)
+		return PASSWORD_MIN_CHARS_LOW;
+	if (min_chars > PASSWORD_MIN_CHARS_HIGH)
+		return PASSWORD_MIN_CHARS_HIGH;
+	return min_chars;
+}
+
+char *password_message(int err, int min_chars, const char *lang, char *out, size_t size)
+{
+	if (size == 0)
+		return out;
+	if (err == PASSWORD_TOO_SHORT) {
+		/* the catalog's text is a format with one %d: msgfmt --check keeps it so */
+		int n = clamp_min(min_chars);
+		snprintf(out, size,
+		         i18n_ntr(lang, "The password must have at least %d character.",
+		                  "The password must have at least %d characters.", n),
+		         n);
+	} else {
+		snprintf(out, size, "%s", i18n_tr(lang, password_strerror(err)));
+	}
+	return out;
+}
+
+char *password_hint(int min_chars, const char *lang, char *out, size_t size)
+{
+	int n = clamp_min(min_chars);
+	if (size > 0)
+		snprintf(
+		    out, size,
+		    i18n_ntr(lang,
+		             "At least %d character. A few words you will remember make a good "
+		             "password.",
+		             "At least %d characters. A few words you will remember make a good "
+		             "password.",
+		             n),
+		    n);
+	return out;
 }
 
 /* pw in NFC (malloc'd), or a copy of pw when it is not valid UTF-8 (hashed as given). */
@@ -94,7 +141,7 @@ int password_verify(const char *hash, const char *pw)
 	return rc;
 }
 
-int password_acceptable(const char *pw)
+int password_acceptable(const char *pw, int min_chars)
 {
 	if (pw == NULL)
 		return PASSWORD_TOO_SHORT;
@@ -113,7 +160,7 @@ int password_acceptable(const char *pw)
 		p += len;
 		left -= len;
 	}
-	if (chars < PASSWORD_MIN_CHARS)
+	if (chars < (size_t)clamp_min(min_chars))
 		return PASSWORD_TOO_SHORT;
 	if (chars > PASSWORD_MAX_CHARS)
 		return PASSWORD_TOO_LONG;

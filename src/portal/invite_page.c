@@ -50,6 +50,7 @@
 struct form_state {
 	const char *family_name;
 	int show, consent;
+	int pw_min; /* the portal's shortest password (portals.password_min_chars) */
 	const char *err_name, *err_pw, *err_pw2, *err_consent; /* translated messages */
 };
 
@@ -114,6 +115,9 @@ static int render_form(struct http_req *req, struct http_resp *resp, const char 
 	view_set(v, "hide_href", link_path(req, token, ""));
 	view_set_bool(v, "show", fs->show);
 	view_set(v, "pw_type", fs->show ? "text" : "password");
+	char hint[256];
+	view_set(v, "pw_hint", password_hint(fs->pw_min, lang, hint, sizeof(hint)));
+	view_set_int(v, "pw_min", fs->pw_min);
 	view_set(v, "family_name", fs->family_name);
 	view_set_bool(v, "consent", fs->consent);
 	view_set(v, "err_name", fs->err_name);
@@ -180,6 +184,13 @@ static int render_problem(struct http_req *req, struct http_resp *resp, const ch
 	return http_render(req, resp, status, "portal/invite_problem.html", v);
 }
 
+/* The shortest password the link's portal accepts; -1 on a store failure. */
+static int pw_min_of(struct http_req *req, const struct invite_link *link)
+{
+	int n = 0;
+	return store_portal_password_min(req->db, link->portal_id, &n) == 0 ? n : -1;
+}
+
 /* The page speaks the patient's language unless the visitor chose one. */
 static void pick_lang(struct http_req *req, const struct invite_link *link)
 {
@@ -208,7 +219,10 @@ int portal_invite_form(struct http_req *req, struct http_resp *resp)
 	if (err != 0)
 		return render_problem(req, resp, token, err);
 	pick_lang(req, &link);
-	struct form_state fs = {.family_name = "", .show = want_show(req)};
+	struct form_state fs = {
+	    .family_name = "", .show = want_show(req), .pw_min = pw_min_of(req, &link)};
+	if (fs.pw_min < 0)
+		return -1;
 	return render_form(req, resp, token, &link, &fs);
 }
 
@@ -235,15 +249,19 @@ static int submit_start(struct http_req *req, struct http_resp *resp)
 	const char *consent = http_form(req, "consent");
 	struct form_state fs = {.family_name = name ? name : "", .show = want_show(req)};
 	fs.consent = consent != NULL && strcmp(consent, "1") == 0;
+	if ((fs.pw_min = pw_min_of(req, &link)) < 0)
+		return -1;
 	if (strlen(fs.family_name) > NAME_MAX_BYTES)
 		fs.family_name = "";
 
 	if (pw == NULL || pw[0] == '\0') {
 		fs.err_pw = i18n_tr(lang, "Choose a password.");
 	} else {
-		int pe = password_acceptable(pw);
+		int pe = password_acceptable(pw, fs.pw_min);
+		char msg[256];
 		if (pe != 0)
-			fs.err_pw = i18n_tr(lang, password_strerror(pe));
+			fs.err_pw = arena_strdup(
+			    req->arena, password_message(pe, fs.pw_min, lang, msg, sizeof(msg)));
 		else if (pw2 == NULL || strcmp(pw, pw2) != 0)
 			fs.err_pw2 =
 			    i18n_tr(lang, "The two passwords are not the same. Please type "

@@ -184,9 +184,12 @@ static void add_error(struct view *v, const char *field, const char *msg)
 }
 
 static int render_reset(struct http_req *req, struct http_resp *resp, const char *token, int show,
-                        const char *err_pw, const char *err_pw2)
+                        int pw_min, const char *err_pw, const char *err_pw2)
 {
 	struct view *v = view_new(req->arena);
+	char hint[256];
+	view_set(v, "pw_hint", password_hint(pw_min, req->lang, hint, sizeof(hint)));
+	view_set_int(v, "pw_min", pw_min);
 	view_set(v, "title", i18n_tr(req->lang, "Choose a new password"));
 	view_set(v, "action", reset_path(req, token, ""));
 	view_set(v, "show_href", reset_path(req, token, "?show=1"));
@@ -209,8 +212,10 @@ static int want_show(const struct http_req *req)
 	return s != NULL && strcmp(s, "1") == 0;
 }
 
-/* Opens the link and speaks the patient's language unless the visitor chose one. */
-static int open_link(struct http_req *req, const char *token, struct account_reset_link *out)
+/* Opens the link and speaks the patient's language unless the visitor chose one; *pw_min
+ * gets the shortest password the patient's portal accepts. */
+static int open_link(struct http_req *req, const char *token, struct account_reset_link *out,
+                     int *pw_min)
 {
 	int err = account_reset_open(req->db, token, now_utc(), out, req->arena);
 	int64_t portal_id = 0;
@@ -219,6 +224,8 @@ static int open_link(struct http_req *req, const char *token, struct account_res
 	    (store_patient_portal(req->db, out->patient_id, out->org_id, &portal_id) != 0 ||
 	     !http_portal_allows(req, portal_id)))
 		err = ACCOUNT_UNKNOWN;
+	if (err == 0 && store_portal_password_min(req->db, portal_id, pw_min) != 0)
+		err = ACCOUNT_ERR;
 	if (err == 0)
 		req->lang = i18n_pick(http_cookie(req, "lang"), out->lang,
 		                      http_header(req, "Accept-Language"));
@@ -228,12 +235,13 @@ static int open_link(struct http_req *req, const char *token, struct account_res
 int portal_reset_form(struct http_req *req, struct http_resp *resp)
 {
 	struct account_reset_link link;
-	int err = open_link(req, req->params[0], &link);
+	int pw_min = 0;
+	int err = open_link(req, req->params[0], &link, &pw_min);
 	if (err == ACCOUNT_ERR)
 		return -1;
 	if (err != 0)
 		return render_problem(req, resp, err);
-	return render_reset(req, resp, req->params[0], want_show(req), NULL, NULL);
+	return render_reset(req, resp, req->params[0], want_show(req), pw_min, NULL, NULL);
 }
 
 static int reset_start(struct http_req *req, struct http_resp *resp)
@@ -241,7 +249,8 @@ static int reset_start(struct http_req *req, struct http_resp *resp)
 	const char *lang;
 	const char *token = req->params[0];
 	struct account_reset_link link;
-	int err = open_link(req, token, &link);
+	int pw_min = 0;
+	int err = open_link(req, token, &link, &pw_min);
 	if (err == ACCOUNT_ERR)
 		return -1;
 	if (err != 0)
@@ -253,15 +262,17 @@ static int reset_start(struct http_req *req, struct http_resp *resp)
 	if (pw == NULL || pw[0] == '\0') {
 		err_pw = i18n_tr(lang, "Choose a password.");
 	} else {
-		int pe = password_acceptable(pw);
+		int pe = password_acceptable(pw, pw_min);
+		char msg[256];
 		if (pe != 0)
-			err_pw = i18n_tr(lang, password_strerror(pe));
+			err_pw = arena_strdup(req->arena,
+			                      password_message(pe, pw_min, lang, msg, sizeof(msg)));
 		else if (pw2 == NULL || strcmp(pw, pw2) != 0)
 			err_pw2 = i18n_tr(lang, "The two passwords are not the same. Please type "
 			                        "the same password twice.");
 	}
 	if (err_pw != NULL || err_pw2 != NULL)
-		return render_reset(req, resp, token, want_show(req), err_pw, err_pw2);
+		return render_reset(req, resp, token, want_show(req), pw_min, err_pw, err_pw2);
 
 	struct reset_state *st = arena_alloc(req->arena, sizeof(*st));
 	st->token = token;

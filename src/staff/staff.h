@@ -58,6 +58,13 @@ int staff_template_save(struct http_req *req, struct http_resp *resp);
 int staff_template_preview(struct http_req *req, struct http_resp *resp);
 int staff_template_reset(struct http_req *req, struct http_resp *resp);
 
+/* The Settings page of an organisation's admins (settings.c): the organisation's name,
+ * phone and SMS sender name; each owned portal's address, colour, logo, privacy policy,
+ * invitation limits and shortest patient password. Anyone else: 403. */
+int staff_settings(struct http_req *req, struct http_resp *resp);
+int staff_settings_organisation(struct http_req *req, struct http_resp *resp);
+int staff_settings_portal(struct http_req *req, struct http_resp *resp);
+
 /* Recalls (recalls.c): the list, the form (a patient search first), create from the list
  * or from the profile, cancel one not sent yet; and the profile's "New recall" form, put
  * under v's child "recall_form" (0, or negative on a store failure). */

@@ -1,7 +1,9 @@
 /*
- * store/org: organisations and portals, read side. Organisations map their
- * text kind ('customer', 'member') to enum store_org_kind here and nowhere else.
- * It must never return a row other than the one asked for by id.
+ * store/org: organisations and portals, read side, and an organisation's own
+ * details (name, phone, SMS sender name) from the staff Settings page.
+ * Organisations map their text kind ('customer', 'member') to enum
+ * store_org_kind here and nowhere else. It must never read or change a row
+ * other than the one asked for by id.
  */
 #include "store/store.h"
 
@@ -12,8 +14,8 @@ int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struc
 	struct store_stmt *s = NULL;
 	memset(out, 0, sizeof(*out));
 	int rc = store_query(c, &s,
-	                     "SELECT id, portal_id, kind, name, phone, email, address, timezone "
-	                     "FROM organisations WHERE id = ?",
+	                     "SELECT id, portal_id, kind, name, phone, email, address, timezone, "
+	                     "sender_name FROM organisations WHERE id = ?",
 	                     "i", id);
 	if (rc != 0)
 		return rc;
@@ -33,10 +35,25 @@ int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struc
 	out->email = store_col_dup(s, 5, a);
 	out->address = store_col_dup(s, 6, a);
 	out->timezone = store_col_dup(s, 7, a);
+	out->sender_name = store_col_dup(s, 8, a);
 	rc = 0;
 out:
 	store_done(s);
 	return rc;
+}
+
+int store_org_set_details(struct store_conn *c, int64_t id, const char *name, const char *phone,
+                          const char *sender_name)
+{
+	if (name == NULL || name[0] == '\0')
+		return STORE_INVALID;
+	int64_t changed = 0;
+	int rc = store_exec(c, &changed,
+	                    "UPDATE organisations SET name = ?, phone = ?, sender_name = ? "
+	                    "WHERE id = ?",
+	                    "ttti", name, phone != NULL && phone[0] != '\0' ? phone : NULL,
+	                    sender_name != NULL && sender_name[0] != '\0' ? sender_name : NULL, id);
+	return rc == 0 && changed == 0 ? STORE_NOTFOUND : rc;
 }
 
 int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a)

@@ -1,8 +1,9 @@
 /*
  * store/portals: several portals in one installation (issue 5, migration
- * 006_portals). Loading a portal by the host a request names or by id, its
- * look (host, primary colour, logo), its privacy policy per language, and the
- * privacy consents an account has given.
+ * 006_portals). Loading a portal by the host a request names, by id or by the
+ * organisation that owns it; its look (host, primary colour, logo), its
+ * limits (invitation lifetime and tries, shortest password: 008), its privacy
+ * policy per language, and the privacy consents an account has given.
  *
  * A host only picks among configured portals: it is compared with
  * portals.host, never stored from a request and never used to build a link
@@ -15,6 +16,7 @@
 #include "store/store.h"
 
 #include "lib/arena.h"
+#include "lib/password.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -22,7 +24,9 @@
 
 #define PORTAL_COLS                                                                                \
 	"p.id, p.name, p.base_url, p.policy_text, p.policy_version, p.languages, "                 \
-	"p.invite_ttl_days, p.host, p.primary_colour, p.logo_type "
+	"p.invite_ttl_days, p.host, p.primary_colour, p.logo_type, p.invite_max_attempts, "        \
+	"p.password_min_chars "
+#define PORTAL_NCOLS 12
 
 static void portal_fill(struct store_stmt *s, struct store_portal *out, struct arena *a)
 {
@@ -39,6 +43,8 @@ static void portal_fill(struct store_stmt *s, struct store_portal *out, struct a
 	if (store_portal_colour_ok(out->primary_colour) != 0)
 		out->primary_colour = NULL;
 	out->has_logo = !store_col_is_null(s, 9);
+	out->invite_max_attempts = (int)store_col_int(s, 10);
+	out->password_min_chars = (int)store_col_int(s, 11);
 }
 
 int store_portal_by_id(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a)
@@ -80,8 +86,8 @@ int store_portal_for_host(struct store_conn *c, const char *host, struct store_p
 	rc = store_step(s);
 	if (rc == 1) {
 		portal_fill(s, out, a);
-		*by_host = store_col_int(s, 10) == 1;
-		*hosted = store_col_int(s, 11) > 0;
+		*by_host = store_col_int(s, PORTAL_NCOLS) == 1;
+		*hosted = store_col_int(s, PORTAL_NCOLS + 1) > 0;
 		rc = 0;
 	} else if (rc == 0) {
 		rc = STORE_NOTFOUND;
@@ -94,6 +100,69 @@ int store_org_portal(struct store_conn *c, int64_t org_id, int64_t *portal_id)
 {
 	return store_scalar(c, portal_id, "SELECT portal_id FROM organisations WHERE id = ?", "i",
 	                    org_id);
+}
+
+int store_org_portals(struct store_conn *c, int64_t org_id, struct store_portal **rows, int *n,
+                      struct arena *a)
+{
+	struct store_stmt *s = NULL;
+	struct store_portal *r = NULL;
+	int k = 0, cap = 0;
+	*rows = NULL;
+	*n = 0;
+	int rc = store_query(c, &s,
+	                     "SELECT " PORTAL_COLS "FROM portals p JOIN organisations o "
+	                     "ON o.portal_id = p.id WHERE o.id = ? AND o.kind = 'customer' "
+	                     "ORDER BY p.id",
+	                     "i", org_id);
+	if (rc != 0)
+		return rc;
+	while ((rc = store_step(s)) == 1) {
+		if (k == cap) {
+			int ncap = cap ? cap * 2 : 2;
+			struct store_portal *nr = arena_alloc(a, (size_t)ncap * sizeof(*nr));
+			if (k > 0)
+				memcpy(nr, r, (size_t)k * sizeof(*nr));
+			r = nr;
+			cap = ncap;
+		}
+		memset(&r[k], 0, sizeof(r[k]));
+		portal_fill(s, &r[k++], a);
+	}
+	store_done(s);
+	if (rc < 0)
+		return rc;
+	*rows = r;
+	*n = k;
+	return 0;
+}
+
+int store_portal_password_min(struct store_conn *c, int64_t portal_id, int *min_chars)
+{
+	int64_t v = 0;
+	int rc = store_scalar(c, &v, "SELECT password_min_chars FROM portals WHERE id = ?", "i",
+	                      portal_id);
+	if (rc == 0)
+		*min_chars = (int)v;
+	return rc;
+}
+
+int store_portal_set_limits(struct store_conn *c, int64_t id, int invite_ttl_days,
+                            int invite_max_attempts, int password_min_chars)
+{
+	if (invite_ttl_days < STORE_INVITE_TTL_MIN || invite_ttl_days > STORE_INVITE_TTL_MAX ||
+	    invite_max_attempts < STORE_INVITE_ATTEMPTS_MIN ||
+	    invite_max_attempts > STORE_INVITE_ATTEMPTS_MAX ||
+	    password_min_chars < PASSWORD_MIN_CHARS_LOW ||
+	    password_min_chars > PASSWORD_MIN_CHARS_HIGH)
+		return STORE_INVALID;
+	int64_t changed = 0;
+	int rc = store_exec(c, &changed,
+	                    "UPDATE portals SET invite_ttl_days = ?, invite_max_attempts = ?, "
+	                    "password_min_chars = ? WHERE id = ?",
+	                    "iiii", (int64_t)invite_ttl_days, (int64_t)invite_max_attempts,
+	                    (int64_t)password_min_chars, id);
+	return rc == 0 && changed == 0 ? STORE_NOTFOUND : rc;
 }
 
 int store_patient_portal(struct store_conn *c, int64_t patient_id, int64_t org_id,
@@ -190,6 +259,8 @@ int store_portal_set_look(struct store_conn *c, int64_t id, const char *base_url
 /* The image type the first bytes show, or NULL. */
 static const char *logo_sniff(const unsigned char *d, size_t n)
 {
+	if (d == NULL)
+		return NULL;
 	static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 	if (n >= 8 && memcmp(d, png, 8) == 0)
 		return "image/png";
@@ -198,6 +269,11 @@ static const char *logo_sniff(const unsigned char *d, size_t n)
 	if (n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0)
 		return "image/webp";
 	return NULL;
+}
+
+const char *store_portal_logo_type(const void *data, size_t len)
+{
+	return len == 0 || len > STORE_LOGO_MAX ? NULL : logo_sniff(data, len);
 }
 
 int store_portal_set_logo(struct store_conn *c, int64_t id, const void *data, size_t len)
@@ -297,6 +373,30 @@ int store_portal_set_policy(struct store_conn *c, int64_t portal_id, const char 
 		                "text = excluded.text, updated_at = excluded.updated_at",
 		                "itti", portal_id, lang, text, now);
 	return rc;
+}
+
+int store_policy_version_next(const char *cur, char *out, size_t size)
+{
+	if (cur == NULL || size == 0)
+		return STORE_INVALID;
+	size_t n = strlen(cur), d = n;
+	while (d > 0 && isdigit((unsigned char)cur[d - 1]))
+		d--;
+	int w;
+	if (d == n || n - d > 18) { /* no number at the end (or one too long to add to) */
+		w = snprintf(out, size, "%s-2", cur);
+	} else {
+		long long v = 0;
+		for (size_t i = d; i < n; i++)
+			v = v * 10 + (cur[i] - '0');
+		/* keep the zero padding: "2026-01" -> "2026-02", "009" -> "010" */
+		w = snprintf(out, size, "%.*s%0*lld", (int)d, cur, (int)(n - d), v + 1);
+	}
+	if (w < 0 || (size_t)w >= size || w > 64) {
+		out[0] = '\0';
+		return STORE_INVALID;
+	}
+	return 0;
 }
 
 int store_policy_accepted(struct store_conn *c, int64_t account_id, char **version, struct arena *a)

@@ -147,6 +147,9 @@ export const pages = [
   { name: 'messages', as: 'staff', path: '/staff/messages' },
   { name: 'messages-sent', as: 'staff', path: '/staff/messages?state=sent' },
   { name: 'outbox', as: 'staff', path: '/dev/outbox' },
+  { name: 'settings', as: 'staff', path: '/staff/settings' },
+  { name: 'settings-error', as: 'staff', path: '/staff/settings', post: '/staff/settings/organisation',
+    fields: { name: '', sender_name: 'Studio San Luca' }, errors: true },
   { name: 'staff-not-found', as: 'staff', path: '/staff/patients/999999' },
 ];
 

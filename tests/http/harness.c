@@ -352,11 +352,12 @@ long h_post_form(struct h_client *c, const char *path, struct h_resp *r, ...)
 	return st;
 }
 
-long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ...)
+/* POSTs the parts that fill(mime, arg) adds. */
+static long post_mime(struct h_client *c, const char *path, struct h_resp *r,
+                      void (*fill)(curl_mime *mime, void *arg), void *arg)
 {
 	struct collect col;
 	char url[2048];
-	va_list ap;
 	memset(r, 0, sizeof(*r));
 	buf_init(&col.body, 0);
 	buf_init(&col.head, 0);
@@ -364,17 +365,7 @@ long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ..
 	CURL *h = c->curl;
 	prepare(h, url, &col);
 	curl_mime *mime = curl_mime_init(h);
-	va_start(ap, r);
-	for (;;) {
-		const char *name = va_arg(ap, const char *);
-		if (name == NULL)
-			break;
-		const char *value = va_arg(ap, const char *);
-		curl_mimepart *part = curl_mime_addpart(mime);
-		curl_mime_name(part, name);
-		curl_mime_data(part, value ? value : "", CURL_ZERO_TERMINATED);
-	}
-	va_end(ap);
+	fill(mime, arg);
 	curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
 	if (curl_easy_perform(h) == CURLE_OK)
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
@@ -385,6 +376,57 @@ long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ..
 	r->headers = buf_steal(&col.head);
 	parse_headers(r);
 	return r->status;
+}
+
+static void fill_pairs(curl_mime *mime, void *arg)
+{
+	va_list *ap = arg;
+	for (;;) {
+		const char *name = va_arg(*ap, const char *);
+		if (name == NULL)
+			break;
+		const char *value = va_arg(*ap, const char *);
+		curl_mimepart *part = curl_mime_addpart(mime);
+		curl_mime_name(part, name);
+		curl_mime_data(part, value ? value : "", CURL_ZERO_TERMINATED);
+	}
+}
+
+long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ...)
+{
+	va_list ap;
+	va_start(ap, r);
+	long st = post_mime(c, path, r, fill_pairs, &ap);
+	va_end(ap);
+	return st;
+}
+
+struct parts {
+	const struct h_part *p;
+	int n;
+};
+
+static void fill_parts(curl_mime *mime, void *arg)
+{
+	const struct parts *ps = arg;
+	for (int i = 0; i < ps->n; i++) {
+		const struct h_part *p = &ps->p[i];
+		curl_mimepart *part = curl_mime_addpart(mime);
+		curl_mime_name(part, p->name);
+		curl_mime_data(part, p->value ? p->value : "",
+		               p->filename != NULL && p->len > 0 ? p->len : CURL_ZERO_TERMINATED);
+		if (p->filename != NULL)
+			curl_mime_filename(part, p->filename);
+		if (p->type != NULL)
+			curl_mime_type(part, p->type);
+	}
+}
+
+long h_post_parts(struct h_client *c, const char *path, struct h_resp *r,
+                  const struct h_part *parts, int n)
+{
+	struct parts ps = {parts, n};
+	return post_mime(c, path, r, fill_parts, &ps);
 }
 
 void h_resp_free(struct h_resp *r)

@@ -115,6 +115,17 @@ long h_post_form(struct h_client *c, const char *path, struct h_resp *r, ...)
 /* POST multipart/form-data from name, value pairs ending with NULL. */
 long h_post_multipart(struct h_client *c, const char *path, struct h_resp *r, ...)
     __attribute__((sentinel));
+/* One part of h_post_parts: a field (filename NULL: value is text) or a file upload. */
+struct h_part {
+	const char *name;
+	const char *value;    /* the text, or the file's bytes */
+	size_t len;           /* a file's length in bytes (0: strlen(value)) */
+	const char *filename; /* a file: its name ("" for an empty file input); NULL: a field */
+	const char *type;     /* a file's Content-Type, or NULL */
+};
+/* POST multipart/form-data from n parts, files included (a logo upload). */
+long h_post_parts(struct h_client *c, const char *path, struct h_resp *r,
+                  const struct h_part *parts, int n);
 /*
  * Anything else: method ("GET", "POST", "HEAD", "PUT", ...), content_type (NULL: none),
  * body of len bytes (NULL: none), headers a NULL-terminated list of "Name: value" lines

@@ -145,7 +145,8 @@ Test(sms, sends_json_with_auth_and_idempotency_key)
 	cr_assert_str_eq(gw.seen[0].idem, key);
 	json_t *j = body_json(0);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "to")), "+393331234567");
-	cr_assert_str_eq(json_string_value(json_object_get(j, "from")), "Clinic A");
+	/* no sender name set: the configured sms_sender, not the organisation's name */
+	cr_assert_str_eq(json_string_value(json_object_get(j, "from")), "Invito");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "text")),
 	                 "Ciao Nicolò: https://p.example/i/x");
 	cr_assert_str_eq(json_string_value(json_object_get(j, "id")), key);
@@ -168,6 +169,35 @@ Test(sms, organisation_sender_name)
 	json_t *j = body_json(0);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "from")), "StudioR");
 	json_decref(j);
+}
+
+Test(sms, a_sender_name_networks_refuse_is_never_sent)
+{
+	/* written by hand, past the Settings page's check: spaces, too long */
+	cr_assert_eq(store_exec(fx_conn, NULL,
+	                        "UPDATE organisations SET sender_name = 'Studio Rossi Roma' "
+	                        "WHERE id = ?",
+	                        "i", ORG_A),
+	             0);
+	dq_add(ORG_A, "sms", "+393331234567", NULL, "x");
+	struct comms_dispatcher *d = dq_dispatcher();
+	cr_assert_eq(comms_dispatch_pass(d, DQ_NOW, NULL), 1);
+	comms_dispatcher_free(d);
+	json_t *j = body_json(0);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "from")), "Invito");
+	json_decref(j);
+}
+
+Test(sms, sender_id_rule)
+{
+	const char *good[] = {"SanLuca", "DrFerri", "ABC", "Studio2024", "StudioRossi", "a1b"};
+	const char *bad[] = {NULL,       "",       "AB",       "StudioRossi1", "Studio Rossi",
+	                     "12345678", "Nicolò", "San-Luca", "San_Luca",     "Clinic\r\nX",
+	                     "€1"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		cr_expect(comms_sms_sender_ok(good[i]), "%s", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect(!comms_sms_sender_ok(bad[i]), "%s", bad[i] ? bad[i] : "(null)");
 }
 
 Test(sms, status_400_is_dead_with_the_reason)
