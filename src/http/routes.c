@@ -105,6 +105,8 @@ const struct http_route http_routes[] = {
     {"GET", "/staff/settings", staff_settings, HTTP_STAFF},
     {"POST", "/staff/settings/organisation", staff_settings_organisation, HTTP_STAFF | HTTP_CSRF},
     {"POST", "/staff/settings/portals/{id}", staff_settings_portal, HTTP_STAFF | HTTP_CSRF},
+    {"GET", "/staff/settings/times", staff_settings_times, HTTP_STAFF},
+    {"POST", "/staff/settings/times", staff_settings_times_save, HTTP_STAFF | HTTP_CSRF},
     /* recalls (staff/recalls.c) */
     {"GET", "/staff/recalls", staff_recalls, HTTP_STAFF},
     {"GET", "/staff/recalls/new", staff_recall_new, HTTP_STAFF},

@@ -53,14 +53,6 @@ static const char *const channel_labels[][2] = {
     {"email", N_("E-mail")},
 };
 
-static int is_admin(struct http_req *req)
-{
-	struct store_staff s;
-	if (store_staff_get(req->db, req->session->user_id, &s, req->arena) != 0)
-		return 0;
-	return s.org_id == req->session->org_id && s.role == STORE_ROLE_ADMIN;
-}
-
 static size_t state_index(const char *v)
 {
 	for (size_t i = 1; v != NULL && i < ARRAY_LEN(states); i++)
@@ -132,7 +124,7 @@ int staff_messages(struct http_req *req, struct http_resp *resp)
 	if (comms_message_list(req->db, org, &f, &rows, &n, &more, req->arena) != 0 ||
 	    comms_message_counts(req->db, org, counts) != 0)
 		return -1;
-	int admin = is_admin(req);
+	int admin = staff_is_admin(req);
 
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(req->lang, "Messages"));
@@ -171,7 +163,7 @@ int staff_message_retry(struct http_req *req, struct http_resp *resp)
 		http_error(req, resp, 404);
 		return 0;
 	}
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}

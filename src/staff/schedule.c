@@ -39,8 +39,6 @@ enum {
 	DAY_MAX_ROWS = 500,
 	SEARCH_ROWS = 20,
 	SEARCH_MAX = 200, /* bytes of patient search text kept */
-	FLAG_HOURS_DEFAULT = 24,
-	FLAG_HOURS_MAX = 24 * 366,
 };
 
 static const char *const weekday_names[7] = {
@@ -230,22 +228,22 @@ static const char *day_title(const char *lang, int64_t days, struct arena *a)
 /*
  * Hours before a video consultation's start from which a missing mandatory
  * payment is flagged: org_settings 'payment_flag_hours' of the user's
- * organisation, else of its customer, else FLAG_HOURS_DEFAULT.
+ * organisation, else of its customer, else STAFF_FLAG_HOURS_DEFAULT.
  */
 static int flag_hours(struct http_req *req)
 {
-	int64_t org = req->session->org_id, h = FLAG_HOURS_DEFAULT;
+	int64_t org = req->session->org_id, h = STAFF_FLAG_HOURS_DEFAULT;
 	struct store_stmt *s = NULL;
 	if (store_query(req->db, &s,
 	                "SELECT s.value FROM org_settings s WHERE s.key = 'payment_flag_hours' "
 	                "AND s.org_id IN (?, (SELECT o.parent_id FROM organisations o "
 	                "WHERE o.id = ?)) ORDER BY CASE WHEN s.org_id = ? THEN 0 ELSE 1 END",
 	                "iii", org, org, org) != 0)
-		return FLAG_HOURS_DEFAULT;
+		return STAFF_FLAG_HOURS_DEFAULT;
 	if (store_step(s) == 1) {
 		const char *v = store_col_text(s, 0);
-		if (v == NULL || parse_i64(v, 0, FLAG_HOURS_MAX, &h) != 0)
-			h = FLAG_HOURS_DEFAULT;
+		if (v == NULL || parse_i64(v, 0, STAFF_FLAG_HOURS_MAX, &h) != 0)
+			h = STAFF_FLAG_HOURS_DEFAULT;
 	}
 	store_done(s);
 	return (int)h;

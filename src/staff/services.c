@@ -65,14 +65,6 @@ static struct booking_actor actor_of(const struct http_req *req)
 }
 
 /* 1 when the signed-in staff user is an admin of their organisation. */
-static int is_admin(struct http_req *req)
-{
-	struct store_staff st;
-	if (store_staff_get(req->db, req->session->user_id, &st, req->arena) != 0)
-		return 0;
-	return st.org_id == req->session->org_id && st.role == STORE_ROLE_ADMIN;
-}
-
 /* A place: an organisation the user manages. */
 struct place {
 	int64_t id, parent_id;
@@ -213,7 +205,7 @@ int staff_services(struct http_req *req, struct http_resp *resp)
 		return -1;
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", i18n_tr(req->lang, "Services and opening hours"));
-	view_set_bool(v, "is_admin", is_admin(req));
+	view_set_bool(v, "is_admin", staff_is_admin(req));
 	view_set_bool(v, "empty", n == 0);
 	for (int i = 0; i < n; i++)
 		service_view(req, view_append(v, "rows"), &rows[i]);
@@ -400,7 +392,7 @@ static int render_form(struct http_req *req, struct http_resp *resp,
 
 int staff_service_new(struct http_req *req, struct http_resp *resp)
 {
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -419,7 +411,7 @@ int staff_service_new(struct http_req *req, struct http_resp *resp)
 
 int staff_service_create(struct http_req *req, struct http_resp *resp)
 {
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -460,7 +452,7 @@ int staff_service_edit(struct http_req *req, struct http_resp *resp)
 	int rc = load_service(req, resp, 0, &svc);
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -475,7 +467,7 @@ int staff_service_update(struct http_req *req, struct http_resp *resp)
 	int rc = load_service(req, resp, 0, &svc);
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -533,7 +525,7 @@ int staff_service_show(struct http_req *req, struct http_resp *resp)
 	struct view *v = view_new(req->arena);
 	view_set(v, "title", svc.name);
 	service_view(req, view_child(v, "service"), &svc);
-	view_set_bool(v, "is_admin", is_admin(req));
+	view_set_bool(v, "is_admin", staff_is_admin(req));
 	view_setf(v, "edit_href", "/staff/services/%lld/edit", (long long)svc.id);
 	if (http_query(req, "saved") != NULL)
 		view_set(v, "notice", i18n_tr(req->lang, "The service was saved."));
@@ -610,7 +602,7 @@ static int render_hours(struct http_req *req, struct http_resp *resp,
 	view_set(v, "title", arena_printf(a, "%s · %s", svc->name, place->name));
 	service_view(req, view_child(v, "service"), svc);
 	view_set(v, "place_name", place->name);
-	view_set_bool(v, "is_admin", is_admin(req));
+	view_set_bool(v, "is_admin", staff_is_admin(req));
 	view_setf(v, "action", "/staff/services/%lld/places/%lld/hours", (long long)svc->id,
 	          (long long)place->id);
 	view_setf(v, "generate_action", "/staff/services/%lld/places/%lld/generate",
@@ -715,7 +707,7 @@ int staff_service_hours_save(struct http_req *req, struct http_resp *resp)
 	int rc = load_place(req, resp, &svc, &place);
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -824,7 +816,7 @@ int staff_service_generate(struct http_req *req, struct http_resp *resp)
 	int rc = load_place(req, resp, &svc, &place);
 	if (rc != 0)
 		return rc > 0 ? 0 : -1;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}

@@ -82,14 +82,6 @@ struct portal_form {
 	struct policy_field policy[MAX_LANGS];
 };
 
-static int is_admin(struct http_req *req)
-{
-	struct store_staff s;
-	if (store_staff_get(req->db, req->session->user_id, &s, req->arena) != 0)
-		return 0;
-	return s.org_id == req->session->org_id && s.role == STORE_ROLE_ADMIN;
-}
-
 static const char *lang_label(const char *lang, const char *code)
 {
 	for (size_t i = 0; i < ARRAY_LEN(lang_names); i++)
@@ -385,7 +377,7 @@ static int render(struct http_req *req, struct http_resp *resp, int status,
 
 int staff_settings(struct http_req *req, struct http_resp *resp)
 {
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -424,7 +416,7 @@ int staff_settings_organisation(struct http_req *req, struct http_resp *resp)
 {
 	struct arena *a = req->arena;
 	const char *lang = req->lang;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -673,7 +665,7 @@ static int portal_write(struct http_req *req, const struct store_portal *p,
 int staff_settings_portal(struct http_req *req, struct http_resp *resp)
 {
 	struct arena *a = req->arena;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}

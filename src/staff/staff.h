@@ -64,6 +64,8 @@ int staff_template_reset(struct http_req *req, struct http_resp *resp);
 int staff_settings(struct http_req *req, struct http_resp *resp);
 int staff_settings_organisation(struct http_req *req, struct http_resp *resp);
 int staff_settings_portal(struct http_req *req, struct http_resp *resp);
+int staff_settings_times(struct http_req *req, struct http_resp *resp);
+int staff_settings_times_save(struct http_req *req, struct http_resp *resp);
 
 /* Recalls (recalls.c): the list, the form (a patient search first), create from the list
  * or from the profile, cancel one not sent yet; and the profile's "New recall" form, put

@@ -18,6 +18,11 @@ struct view;
 
 #define STAFF_MAX_SELECTED 10000 /* ids accepted in one bulk POST */
 
+/* org_settings 'payment_flag_hours': the day view flags an unpaid mandatory payment from
+ * this many hours before the start (schedule.c; set on the Settings page's times). */
+#define STAFF_FLAG_HOURS_DEFAULT 24
+#define STAFF_FLAG_HOURS_MAX     (24 * 366)
+
 /* The manage-patients filter from a query or form (q, status). */
 struct staff_filter {
 	const char *q;      /* trimmed, at most 200 bytes, never NULL */
@@ -35,6 +40,9 @@ int staff_filter_ids(struct http_req *req, const struct staff_filter *f, int64_t
 /* The posted "ids" fields as distinct positive ids in id order (arena). 0, or -1 when more
  * than max were posted. Ids of other organisations are kept: callers confine. */
 int staff_form_ids(struct http_req *req, size_t max, int64_t **ids, size_t *n);
+
+/* 1 when the signed-in staff user is an admin of the session's organisation (read now). */
+int staff_is_admin(struct http_req *req);
 
 /* The translated badge text and CSS class of a portal status. */
 const char *staff_status_label(const char *lang, enum store_portal_status s);

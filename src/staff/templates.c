@@ -62,14 +62,6 @@ static const char *label_of(const char *lang, const char *value)
 	return value;
 }
 
-static int is_admin(struct http_req *req)
-{
-	struct store_staff s;
-	if (store_staff_get(req->db, req->session->user_id, &s, req->arena) != 0)
-		return 0;
-	return s.org_id == req->session->org_id && s.role == STORE_ROLE_ADMIN;
-}
-
 /* The template the path names: kind, channel and language, else 404 (0 when valid). */
 struct which {
 	int kind;
@@ -128,7 +120,7 @@ static int render_list(struct http_req *req, struct http_resp *resp, int status,
 		return -1;
 	struct view *v = view_new(a);
 	view_set(v, "title", i18n_tr(req->lang, "Message templates"));
-	view_set_bool(v, "admin", is_admin(req));
+	view_set_bool(v, "admin", staff_is_admin(req));
 	const char *saved = http_query(req, "saved");
 	view_set_bool(v, "appendix_saved", saved != NULL && strcmp(saved, "appendix") == 0);
 	for (size_t ch = 0; ch < ARRAY_LEN(channels); ch++)
@@ -177,7 +169,7 @@ int staff_templates(struct http_req *req, struct http_resp *resp)
 
 int staff_templates_appendix(struct http_req *req, struct http_resp *resp)
 {
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -257,7 +249,7 @@ static int render_edit(struct http_req *req, struct http_resp *resp, int status,
 	view_set(v, "action", edit_href(&st->w, a));
 	view_setf(v, "preview_action", "%s/preview", edit_href(&st->w, a));
 	view_setf(v, "reset_action", "%s/reset", edit_href(&st->w, a));
-	view_set_bool(v, "admin", is_admin(req));
+	view_set_bool(v, "admin", staff_is_admin(req));
 	view_set_bool(v, "email", email);
 	view_set_bool(v, "sms", !email);
 	view_set_bool(v, "custom", t->custom);
@@ -347,7 +339,7 @@ int staff_template_save(struct http_req *req, struct http_resp *resp)
 	int rc = load(req, resp, &st, &t);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}
@@ -376,7 +368,7 @@ int staff_template_reset(struct http_req *req, struct http_resp *resp)
 	int rc = load(req, resp, &st, &t);
 	if (rc != 0)
 		return rc > 0 ? 0 : rc;
-	if (!is_admin(req)) {
+	if (!staff_is_admin(req)) {
 		http_error(req, resp, 403);
 		return 0;
 	}

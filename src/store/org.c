@@ -56,6 +56,37 @@ int store_org_set_details(struct store_conn *c, int64_t id, const char *name, co
 	return rc == 0 && changed == 0 ? STORE_NOTFOUND : rc;
 }
 
+int store_org_setting(struct store_conn *c, int64_t org_id, const char *key, char **value,
+                      struct arena *a)
+{
+	struct store_stmt *s = NULL;
+	*value = NULL;
+	int rc = store_query(c, &s, "SELECT value FROM org_settings WHERE org_id = ? AND key = ?",
+	                     "it", org_id, key);
+	if (rc != 0)
+		return rc;
+	rc = store_step(s);
+	if (rc == 1)
+		*value = store_col_dup(s, 0, a);
+	store_done(s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_org_setting_set(struct store_conn *c, int64_t org_id, const char *key, const char *value,
+                          int64_t now)
+{
+	if (key == NULL || key[0] == '\0')
+		return STORE_INVALID;
+	if (value == NULL || value[0] == '\0')
+		return store_exec(c, NULL, "DELETE FROM org_settings WHERE org_id = ? AND key = ?",
+		                  "it", org_id, key);
+	return store_exec(c, NULL,
+	                  "INSERT INTO org_settings (org_id, key, value, updated_at) "
+	                  "VALUES (?, ?, ?, ?) ON CONFLICT (org_id, key) DO UPDATE SET "
+	                  "value = excluded.value, updated_at = excluded.updated_at",
+	                  "itti", org_id, key, value, now);
+}
+
 int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a)
 {
 	struct store_stmt *s = NULL;

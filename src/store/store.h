@@ -200,6 +200,13 @@ int store_org_get(struct store_conn *c, int64_t id, struct store_org *out, struc
  * Values are stored as given: the caller validates them (staff/settings.c). */
 int store_org_set_details(struct store_conn *c, int64_t id, const char *name, const char *phone,
                           const char *sender_name);
+/* An org_settings value of org_id itself (no inheritance): *value NULL when unset (arena). */
+int store_org_setting(struct store_conn *c, int64_t org_id, const char *key, char **value,
+                      struct arena *a);
+/* Sets an org_settings value (NULL or "": removes it, so the default applies). The caller
+ * validates the value. */
+int store_org_setting_set(struct store_conn *c, int64_t org_id, const char *key, const char *value,
+                          int64_t now);
 int store_portal_get(struct store_conn *c, int64_t id, struct store_portal *out, struct arena *a);
 
 /* staff */

@@ -150,6 +150,9 @@ export const pages = [
   { name: 'settings', as: 'staff', path: '/staff/settings' },
   { name: 'settings-error', as: 'staff', path: '/staff/settings', post: '/staff/settings/organisation',
     fields: { name: '', sender_name: 'Studio San Luca' }, errors: true },
+  { name: 'settings-times', as: 'staff', path: '/staff/settings/times' },
+  { name: 'settings-times-error', as: 'staff', path: '/staff/settings/times', post: '/staff/settings/times',
+    fields: { reminder_hours: '2 days' }, errors: true },
   { name: 'staff-not-found', as: 'staff', path: '/staff/patients/999999' },
 ];
 
