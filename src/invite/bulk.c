@@ -13,12 +13,17 @@
  * profile's history shows. A per-invitation audit row would double the
  * writes of a 100,000-patient run.
  *
- * Speed: the organisation and its portal are read once; patients are read
- * BATCH at a time with one IN query, and invitations and messages are written
- * BATCH rows per INSERT: one statement shape per table, prepared once and
- * cached, so the per-statement cost of SQLite (and the round trips of
- * PostgreSQL) is paid once per BATCH rows. Work buffers are reused; strings
- * go to arenas renewed per chunk.
+ * Speed: the organisation and its portal are read once. Patients are read
+ * up to READ_MAX at a time: a dense run of the sorted selection (at least
+ * one selected id in two) with one range query, anything sparser BATCH ids
+ * at a time with one IN query; so a read never returns more than twice the
+ * rows it needs. Tokens come READ_MAX at a time from one call for
+ * randomness. Invitations and messages are written BATCH rows per INSERT:
+ * one statement shape per table, prepared once and cached, so the
+ * per-statement cost of SQLite (and the round trips of PostgreSQL) is paid
+ * once per BATCH rows. Work buffers are reused; strings go to arenas renewed
+ * per chunk. bench/bulk_invite measures it against bare INSERTs of the same
+ * rows.
  * It must never log a token or a message body.
  */
 #include "invite/internal.h"
@@ -107,7 +112,8 @@ static int batch_report(struct store_conn *c, int64_t org_id, const char *batch,
 
 /* --- the batched writer of a bulk run ------------------------------------ */
 
-#define BATCH 32 /* rows per multi-row INSERT, ids per IN list */
+#define BATCH    128 /* rows per multi-row INSERT, ids per IN list */
+#define READ_MAX 256 /* ids per range read */
 
 #define INV_INSERT                                                                                 \
 	"INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, created_by_staff, "   \
@@ -144,6 +150,11 @@ struct writer {
 	struct arena *marena; /* the queued messages' strings; renewed after each flush */
 	struct buf inv_sql, msg_sql, in_sql, scratch, subject;
 	struct comms_texts *texts; /* the organisation's invitation texts, parsed once */
+	/* the current chunk: its patients, which were found, tokens for the eligible ones */
+	struct inv_patient p[READ_MAX];
+	int found[READ_MAX];
+	char tokens[READ_MAX][INVITE_TOKEN_CHARS + 1];
+	unsigned char hashes[READ_MAX][32];
 };
 
 static void sql_rows(struct buf *b, const char *head, const char *row, int n)
@@ -157,7 +168,10 @@ static void sql_rows(struct buf *b, const char *head, const char *row, int n)
 	}
 }
 
-/* The chunk reader's query: BATCH ids in one IN list, from constant fragments only. */
+/* A dense run of ids: one range, rows in id order. */
+#define RANGE_SQL INV_PATIENT_SELECT "WHERE p.org_id = ? AND p.id >= ? AND p.id <= ? ORDER BY p.id"
+
+/* The sparse reader's query: BATCH ids in one IN list, from constant fragments only. */
 static void in_sql_build(struct buf *b)
 {
 	buf_init(b, 0);
@@ -167,10 +181,11 @@ static void in_sql_build(struct buf *b)
 	buf_puts(b, ") ORDER BY p.id");
 }
 
-static void writer_init(struct writer *w, struct store_conn *c, const struct inv_org *o,
-                        int64_t staff_id, int64_t now)
+/* The writer of one run (on the heap: the chunk arrays are too big for a thread's stack). */
+static struct writer *writer_create(struct store_conn *c, const struct inv_org *o, int64_t staff_id,
+                                    int64_t now)
 {
-	memset(w, 0, sizeof(*w));
+	struct writer *w = xcalloc(1, sizeof(*w));
 	w->c = c;
 	w->o = o;
 	w->staff_id = staff_id;
@@ -181,10 +196,15 @@ static void writer_init(struct writer *w, struct store_conn *c, const struct inv
 	in_sql_build(&w->in_sql);
 	buf_init(&w->scratch, 64 * 1024);
 	buf_init(&w->subject, 64 * 1024);
+	return w;
 }
 
+/* Accepts NULL. */
 static void writer_free(struct writer *w)
 {
+	if (w == NULL)
+		return;
+	sodium_memzero(w->tokens, sizeof(w->tokens));
 	arena_free(w->marena);
 	buf_free(&w->inv_sql);
 	buf_free(&w->msg_sql);
@@ -192,6 +212,7 @@ static void writer_free(struct writer *w)
 	buf_free(&w->scratch);
 	buf_free(&w->subject);
 	comms_texts_free(w->texts);
+	free(w);
 }
 
 /* Inserts inv[from..from+n) with the n-row statement sql. */
@@ -271,55 +292,71 @@ static int queue_msg(struct writer *w, const struct inv_patient *p, const char *
 	return 0;
 }
 
-/* Queues an invitation of an eligible patient and its message(s). */
-static int queue_invite(struct writer *w, const struct inv_patient *p)
+/* Queues an invitation of an eligible patient with the token given, and its message(s). */
+static int queue_invite(struct writer *w, const struct inv_patient *p, const char *token,
+                        const unsigned char hash[32])
 {
-	char token[INVITE_TOKEN_CHARS + 1];
 	int sms, mail, rc = 0;
 	if (inv_channels(NULL, p->mobile, p->email, &sms, &mail) != 0)
 		return INVITE_NO_CONTACT;
 	struct inv_row *r = &w->inv[w->ninv];
-	invite_token_new(token, r->hash);
+	memcpy(r->hash, hash, sizeof(r->hash));
 	r->patient_id = p->id;
 	r->channel = sms && mail ? "both" : sms ? "sms" : "email";
-	if (inv_link(&w->scratch, w->o->base_url, "/i/", token) != 0) {
-		rc = INVITE_ERR;
-		goto out;
-	}
+	if (inv_link(&w->scratch, w->o->base_url, "/i/", token) != 0)
+		return INVITE_ERR;
 	char *link = arena_strndup(w->marena, w->scratch.data, w->scratch.len);
 	struct comms_link_vars v = {p->given_name, p->family_name, link, w->o->ttl_days};
 	if (++w->ninv == BATCH && (rc = writer_flush(w, 0)) != 0)
-		goto out;
+		return rc;
 	if (sms && (rc = queue_msg(w, p, "sms", p->mobile, &v)) != 0)
-		goto out;
+		return rc;
 	/* A flush may have renewed the arena: the link must be copied again. */
 	if (mail) {
-		if (inv_link(&w->scratch, w->o->base_url, "/i/", token) != 0) {
-			rc = INVITE_ERR;
-			goto out;
-		}
+		if (inv_link(&w->scratch, w->o->base_url, "/i/", token) != 0)
+			return INVITE_ERR;
 		v.link = arena_strndup(w->marena, w->scratch.data, w->scratch.len);
 		rc = queue_msg(w, p, "email", p->email, &v);
 	}
-out:
-	sodium_memzero(token, sizeof(token));
 	return rc;
 }
 
 /*
- * Loads ids[0..n) (n <= BATCH, sorted, unique) with one IN query; the list is
- * padded with the last id so that every chunk uses one statement shape.
- * found[i] is 1 and p[i] filled when ids[i] is a patient of org_id.
+ * How many of ids[0..n) (sorted, unique) the next read takes: the longest
+ * run, up to READ_MAX, in which at least one id in two of its range is
+ * selected, when that run is worth a range read; else 0 (read by IN list).
  */
-static int load_chunk(struct store_conn *c, const char *in_sql, int64_t org_id, const int64_t *ids,
-                      int n, struct inv_patient *p, int *found, struct arena *a)
+static int dense_run(const int64_t *ids, size_t n)
+{
+	int best = 0;
+	for (size_t k = 1; k <= n && k <= READ_MAX; k++)
+		if (ids[k - 1] - ids[0] < 2 * (int64_t)k)
+			best = (int)k;
+	return best >= BATCH ? best : 0;
+}
+
+/*
+ * Loads ids[0..n) (sorted, unique; n <= READ_MAX, and n <= BATCH unless
+ * range): with range, every patient of org_id from ids[0] to ids[n - 1];
+ * else with the IN query in_sql, its list padded with the last id so that
+ * every chunk uses one statement shape. Rows come in id order and are
+ * matched to ids by a merge. found[i] is 1 and p[i] filled when ids[i] is a
+ * patient of org_id.
+ */
+static int load_chunk(struct store_conn *c, const char *in_sql, int range, int64_t org_id,
+                      const int64_t *ids, int n, struct inv_patient *p, int *found, struct arena *a)
 {
 	struct store_stmt *s = NULL;
-	int rc = store_prepare(c, &s, in_sql);
-	if (rc == 0)
-		rc = store_bind(s, "i", org_id);
-	for (int i = 0; rc == 0 && i < BATCH; i++)
-		rc = store_bind(s, "i", ids[i < n ? i : n - 1]);
+	int rc;
+	if (range) {
+		rc = store_query(c, &s, RANGE_SQL, "iii", org_id, ids[0], ids[n - 1]);
+	} else {
+		rc = store_prepare(c, &s, in_sql);
+		if (rc == 0)
+			rc = store_bind(s, "i", org_id);
+		for (int i = 0; rc == 0 && i < BATCH; i++)
+			rc = store_bind(s, "i", ids[i < n ? i : n - 1]);
+	}
 	memset(found, 0, (size_t)n * sizeof(*found));
 	int k = 0, st = 0;
 	while (rc == 0 && (st = store_step(s)) == 1) {
@@ -337,6 +374,14 @@ static int load_chunk(struct store_conn *c, const char *in_sql, int64_t org_id, 
 	return rc == 0 ? 0 : inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
 }
 
+/* The next chunk of u[0..n): its length, and whether it is read as a range. */
+static int next_chunk(const int64_t *u, size_t n, int *range)
+{
+	int run = dense_run(u, n);
+	*range = run > 0;
+	return run > 0 ? run : n < BATCH ? (int)n : BATCH;
+}
+
 /* Counts by reason without inviting anyone: the same chunked reads as invite_bulk. */
 int invite_bulk_preview(struct store_conn *c, int64_t org_id, const int64_t *ids, size_t n,
                         int64_t now, struct invite_bulk_report *rep)
@@ -348,17 +393,19 @@ int invite_bulk_preview(struct store_conn *c, int64_t org_id, const int64_t *ids
 	int rc = 0;
 	memset(rep, 0, sizeof(*rep));
 	in_sql_build(&in_sql);
-	for (size_t i = 0; rc == 0 && i < un; i += BATCH) {
-		struct inv_patient p[BATCH];
-		int found[BATCH];
-		int cnt = un - i < BATCH ? (int)(un - i) : BATCH;
+	struct inv_patient *p = xmalloc(READ_MAX * sizeof(*p));
+	int found[READ_MAX];
+	for (size_t i = 0; rc == 0 && i < un;) {
+		int range = 0, cnt = next_chunk(u + i, un - i, &range);
 		arena_free(a);
 		a = arena_create();
-		if ((rc = load_chunk(c, in_sql.data, org_id, u + i, cnt, p, found, a)) != 0)
+		if ((rc = load_chunk(c, in_sql.data, range, org_id, u + i, cnt, p, found, a)) != 0)
 			break;
 		for (int k = 0; k < cnt; k++)
 			count(rep, found[k] ? inv_eligible(&p[k], NULL, 0, now) : INVITE_NOTFOUND);
+		i += (size_t)cnt;
 	}
+	free(p);
 	if (rc != 0)
 		memset(rep, 0, sizeof(*rep));
 	arena_free(a);
@@ -376,9 +423,9 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 	int64_t *u = unique_ids(ids, n, &un);
 	struct arena *keep = arena_create(), *a = NULL;
 	struct inv_org o;
-	struct writer w;
+	struct writer *w = NULL;
 	int64_t changed = 0;
-	int rc, have_writer = 0;
+	int rc;
 
 	memset(rep, 0, sizeof(*rep));
 	if ((rc = store_begin(c)) != 0) {
@@ -406,28 +453,36 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 	}
 	if ((rc = inv_org_load(c, org_id, &o, keep)) != 0)
 		goto out;
-	writer_init(&w, c, &o, staff_id, now);
-	have_writer = 1;
-	if (comms_texts_load(c, org_id, COMMS_INVITATION, &w.texts) != 0) {
+	w = writer_create(c, &o, staff_id, now);
+	if (comms_texts_load(c, org_id, COMMS_INVITATION, &w->texts) != 0) {
 		rc = INVITE_ERR;
 		goto out;
 	}
-	for (size_t i = 0; i < un; i += BATCH) {
-		struct inv_patient p[BATCH];
-		int found[BATCH];
-		int cnt = un - i < BATCH ? (int)(un - i) : BATCH;
+	for (size_t i = 0; i < un;) {
+		int range = 0, cnt = next_chunk(u + i, un - i, &range), r[READ_MAX], ok = 0;
 		arena_free(a);
 		a = arena_create();
-		if ((rc = load_chunk(c, w.in_sql.data, org_id, u + i, cnt, p, found, a)) != 0)
+		rc = load_chunk(c, w->in_sql.data, range, org_id, u + i, cnt, w->p, w->found, a);
+		if (rc != 0)
 			goto out;
 		for (int k = 0; k < cnt; k++) {
-			int r = found[k] ? inv_eligible(&p[k], NULL, 0, now) : INVITE_NOTFOUND;
-			if (r == 0 && (rc = queue_invite(&w, &p[k])) != 0)
-				goto out;
-			count(rep, r);
+			r[k] = w->found[k] ? inv_eligible(&w->p[k], NULL, 0, now) : INVITE_NOTFOUND;
+			ok += r[k] == 0;
 		}
+		invite_tokens_new((size_t)ok, w->tokens, w->hashes);
+		for (int k = 0, t = 0; k < cnt; k++) {
+			if (r[k] == 0) {
+				rc = queue_invite(w, &w->p[k], w->tokens[t], w->hashes[t]);
+				if (rc != 0)
+					goto out;
+				t++;
+			}
+			count(rep, r[k]);
+		}
+		sodium_memzero(w->tokens, sizeof(w->tokens));
+		i += (size_t)cnt;
 	}
-	if ((rc = writer_flush(&w, 1)) != 0)
+	if ((rc = writer_flush(w, 1)) != 0)
 		goto out;
 	if (batch != NULL && batch[0] != '\0' &&
 	    store_exec(
@@ -461,8 +516,7 @@ out:
 	store_rollback(c);
 	memset(rep, 0, sizeof(*rep));
 done:
-	if (have_writer)
-		writer_free(&w);
+	writer_free(w);
 	arena_free(a);
 	arena_free(keep);
 	free(u);

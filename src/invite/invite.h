@@ -54,6 +54,10 @@ const char *invite_strerror(int err);
 
 /* A fresh token (NUL-terminated) and its hash. */
 void invite_token_new(char token[INVITE_TOKEN_CHARS + 1], unsigned char hash[32]);
+/* n fresh tokens and their hashes from ONE call for randomness (a bulk run makes 100,000:
+ * one getrandom() each cost more than the hashing). The caller wipes tokens after use. */
+void invite_tokens_new(size_t n, char (*tokens)[INVITE_TOKEN_CHARS + 1],
+                       unsigned char (*hashes)[32]);
 /* Hash of a token from a URL; -1 when it is not 22 base64url characters. */
 int invite_token_hash(const char *token, unsigned char hash[32]);
 

@@ -22,15 +22,36 @@ static void sodium_start(void)
 		abort(); /* no randomness: nothing safe to do */
 }
 
+/* The token text of raw and the hash of that text. */
+static void token_from(const unsigned char raw[16], char token[INVITE_TOKEN_CHARS + 1],
+                       unsigned char hash[32])
+{
+	sodium_bin2base64(token, INVITE_TOKEN_CHARS + 1, raw, 16,
+	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	crypto_generichash(hash, 32, (const unsigned char *)token, INVITE_TOKEN_CHARS, NULL, 0);
+}
+
 void invite_token_new(char token[INVITE_TOKEN_CHARS + 1], unsigned char hash[32])
 {
 	unsigned char raw[16];
 	/* Once, not per token: sodium_init() takes a lock on every call (bulk runs make 100k). */
 	pthread_once(&sodium_once, sodium_start);
 	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(token, INVITE_TOKEN_CHARS + 1, raw, sizeof(raw),
-	                  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	crypto_generichash(hash, 32, (const unsigned char *)token, INVITE_TOKEN_CHARS, NULL, 0);
+	token_from(raw, token, hash);
+	sodium_memzero(raw, sizeof(raw));
+}
+
+void invite_tokens_new(size_t n, char (*tokens)[INVITE_TOKEN_CHARS + 1],
+                       unsigned char (*hashes)[32])
+{
+	unsigned char raw[64 * 16];
+	pthread_once(&sodium_once, sodium_start);
+	for (size_t i = 0; i < n; i += 64) {
+		size_t k = n - i < 64 ? n - i : 64;
+		randombytes_buf(raw, k * 16);
+		for (size_t j = 0; j < k; j++)
+			token_from(raw + j * 16, tokens[i + j], hashes[i + j]);
+	}
 	sodium_memzero(raw, sizeof(raw));
 }
 
