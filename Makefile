@@ -135,7 +135,7 @@ test: deps
 		fuzz-ci sqlmap browser
 
 bench: all
-	@./bench/run.sh
+	@B=$(B) ./bench/run.sh
 
 format:
 	clang-format -i $$(find src tests tools bench fuzz -name '*.[ch]' 2>/dev/null)

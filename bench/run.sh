@@ -3,11 +3,12 @@
 # runs each once, on SQLite and (where the benchmark takes a URL) on a
 # throwaway PostgreSQL server. Every benchmark prints its own baseline from
 # the same run and the ratio: compare ratios between machines, not seconds.
-#   make bench                 (BENCH_N scales the row counts; default 100000)
+#   make bench                 (BENCH_N scales the row counts; default 100000;
+#                               B=build/x uses that build directory)
 set -eu
 cd "$(dirname "$0")/.."
 N=${BENCH_N:-100000}
-B=build
+B=${B:-build}
 CFL="$(pkg-config --cflags libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq)"
 LIBS="$(pkg-config --libs libmicrohttpd sqlite3 libsodium libutf8proc libcurl jansson libpq) -lcsv -lzxcvbn -lpthread -lm"
 mkdir -p $B/bench
