@@ -10,8 +10,9 @@
  * "invito-hash" (top -H, /proc/PID/task/TID/comm). Why: a hash is 100+ ms of
  * CPU and memory traffic, a page a few milliseconds. At equal priority the
  * scheduler shares a core fairly between them, so a GET that wakes up behind
- * two hashes waits for their time slices (landing-page p99 about 10x its
- * idle value on 2 cores). At nice 19 (CFS weight 15 against 1024) a woken
+ * two hashes waits for their time slices. (Measured on 2 cores, the larger
+ * part of the landing page's tail under hashing was not this but SQLite lock
+ * waits: see bench/landing_hashing.sh.) At nice 19 (CFS weight 15 against 1024) a woken
  * HTTP thread runs at once, and the hashes still get every cycle the pages
  * leave idle: on an idle server a hash takes as long as before. Under a flood
  * of page requests the hashes slow down instead of the pages, the queue fills
