@@ -13,6 +13,13 @@
 # set LOADGEN_CPU=N to pin it to CPU N (default: not pinned, says so), and
 # LOADGEN_TRACE=FILE to get every answer's scheduled time and latency (to see
 # when a stall happened). GET_RATE and HASH_RATE change the two rates.
+# Found with it (2 cores, other work running): most of the p99 while hashing is
+# not CPU but SQLite's write lock. Every GET /i/{token} runs invite_open's
+# "UPDATE invitations SET opened_at = ? ... AND opened_at IS NULL", which takes
+# the write lock even when it changes nothing, and waits behind the sign-ins'
+# audit commits in SQLite's busy handler (sleeps of 1, 2, 5 ... 25 ms, seen with
+# strace) on an HTTP thread, stalling every connection of that thread. Same
+# runs without that UPDATE: p99 13-29 ms instead of 15-306 ms.
 #   bench/landing_hashing.sh [seconds]   (after make; INVITO_BIN overrides build/invito)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
