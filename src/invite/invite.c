@@ -327,6 +327,7 @@ int invite_embed(struct store_conn *c, const struct invite_embed_req *r, int64_t
 
 struct link_row {
 	int64_t id, patient_id, org_id, portal_id, expires_at, failed, max_attempts;
+	int opened; /* opened_at is set */
 	char *state, *target, *channel, *portal_name, *policy_text, *policy_version;
 	char *lang, *family_name, *email, *mobile;
 };
@@ -341,7 +342,7 @@ static int link_load(struct store_conn *c, const char *token, struct link_row *r
 	                     "SELECT i.id, i.patient_id, i.org_id, i.portal_id, i.expires_at, "
 	                     "i.failed_attempts, po.invite_max_attempts, i.state, i.target, "
 	                     "i.channel, po.name, po.policy_text, po.policy_version, p.lang, "
-	                     "p.family_name, p.email, p.mobile "
+	                     "p.family_name, p.email, p.mobile, i.opened_at "
 	                     "FROM invitations i JOIN portals po ON po.id = i.portal_id "
 	                     "JOIN patients p ON p.id = i.patient_id WHERE i.token_hash = ?",
 	                     "b", hash, sizeof(hash));
@@ -366,6 +367,7 @@ static int link_load(struct store_conn *c, const char *token, struct link_row *r
 		r->family_name = store_col_dup(s, 14, a);
 		r->email = store_col_dup(s, 15, a);
 		r->mobile = store_col_dup(s, 16, a);
+		r->opened = !store_col_is_null(s, 17);
 		rc = 0;
 	} else {
 		rc = rc == 0 ? INVITE_UNKNOWN : INVITE_ERR;
@@ -411,9 +413,13 @@ int invite_open(struct store_conn *c, const char *token, int64_t now, struct inv
 			mark_expired(c, &r, now);
 		return rc;
 	}
-	rc = store_exec(c, NULL,
-	                "UPDATE invitations SET opened_at = ? WHERE id = ? AND opened_at IS NULL",
-	                "ii", now, r.id);
+	/* Only the first opening writes: an UPDATE that changes nothing still takes SQLite's
+	 * write lock, and a page view that waits behind sign-ins' commits is a slow page. */
+	rc = r.opened ? 0
+	              : store_exec(c, NULL,
+	                           "UPDATE invitations SET opened_at = ? WHERE id = ? AND "
+	                           "opened_at IS NULL",
+	                           "ii", now, r.id);
 	if (rc != 0)
 		log_warn("invite: could not mark invitation %lld opened: %s", (long long)r.id,
 		         store_strerror(rc));

@@ -116,8 +116,7 @@ int password_hash(const char *pw, char out[PASSWORD_HASH_MAX])
 	char *n = nfc(pw);
 	if (n == NULL)
 		return PASSWORD_FAILED;
-	int rc = crypto_pwhash_str(out, n, strlen(n), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-	                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0
+	int rc = crypto_pwhash_str(out, n, strlen(n), PASSWORD_ARGON2_OPS, PASSWORD_ARGON2_MEM) != 0
 	             ? PASSWORD_FAILED
 	             : 0;
 	sodium_memzero(n, strlen(n));

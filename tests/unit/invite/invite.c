@@ -170,6 +170,9 @@ Test(invite_link, open_states)
 	cr_assert_str_eq(l.portal_name, "Portal");
 	cr_assert_eq(ix_count("SELECT opened_at FROM invitations WHERE patient_id = ?", id),
 	             NOW + 10);
+	cr_assert_eq(invite_open(fx_conn, tok, NOW + 20, &l, fx_arena), 0);
+	cr_assert_eq(ix_count("SELECT opened_at FROM invitations WHERE patient_id = ?", id),
+	             NOW + 10, "the first opening is kept");
 
 	memcpy(bad, tok, sizeof(bad));
 	bad[5] = bad[5] == 'x' ? 'y' : 'x';
