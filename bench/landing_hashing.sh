@@ -4,7 +4,7 @@
 # 50 Argon2id hashes a second run.) In one run, on one fresh demo server:
 #   alone    GET /i/{token} at a fixed rate (GET_RATE, default 100/s)
 #   hashing  the same GETs while 50 staff sign-ins a second are offered
-#            (unknown e-mails: each is one Argon2id check of a real 64 MiB
+#            (unknown e-mails: each is one Argon2id check of a real 19 MiB
 #            hash on the production worker pool, or a 503 when it is full)
 # Prints p50/p99 of both, their ratio, the sign-ins actually hashed per second
 # (answered 200) and refused (503), the CPU the hashing threads used, the
