@@ -430,8 +430,9 @@ int main(int argc, char **argv)
 	printf("baseline (bare INSERTs):  %.0f ms wall, %.0f ms CPU  (the same %" PRId64
 	       " invitations and %" PRId64 " messages)\n",
 	       base_ms, base_cpu, r.ninv, r.nmsg);
-	printf("ratio:                    %.2fx wall, %.2fx CPU  (target <= 3x, <= 2000 ms)\n",
-	       bulk_ms / base_ms, bulk_cpu / base_cpu);
+	/* Issue 3's target is for SQLite; issue 7 asks for the PostgreSQL numbers side by side. */
+	printf("ratio:                    %.2fx wall, %.2fx CPU%s\n", bulk_ms / base_ms,
+	       bulk_cpu / base_cpu, pg != NULL ? "" : "  (target <= 3x, <= 2000 ms)");
 	rows_free(&r);
 	free(ids);
 	free(ids_b);
