@@ -306,7 +306,8 @@ int staff_patient_show(struct http_req *req, struct http_resp *resp)
 	struct view *pv = view_child(v, "patient");
 	staff_patient_view(req, pv, &p);
 	view_setf(pv, "edit_href", "/staff/patients/%lld/edit", (long long)p.id);
-	view_setf(pv, "new_appointment_href", "/staff/appointments/new?patient=%lld", (long long)p.id);
+	view_setf(pv, "new_appointment_href", "/staff/appointments/new?patient=%lld",
+	          (long long)p.id);
 	view_set(pv, "lang_name",
 	         p.lang != NULL && strcmp(p.lang, "en") == 0 ? i18n_tr(req->lang, "English")
 	                                                     : i18n_tr(req->lang, "Italian"));
