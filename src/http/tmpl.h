@@ -26,7 +26,7 @@ struct view *view_new(struct arena *a);
 /* Copies value into the arena. NULL value removes nothing and sets "". */
 void view_set(struct view *v, const char *key, const char *value);
 void view_setf(struct view *v, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void view_set_int(struct view *v, const char *key, int64_t n);
 /* "1" or "" (false), for sections. */
 void view_set_bool(struct view *v, const char *key, int b);

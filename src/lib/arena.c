@@ -59,7 +59,8 @@ void *arena_alloc(struct arena *a, size_t n)
 	struct block *b = a->head;
 	if (b == NULL || b->size - b->used < n) {
 		if (n > ARENA_BLOCK / 4) {
-			/* Big: own block, linked behind the head so the head keeps its free space. */
+			/* Big: own block, linked behind the head so the head keeps its free space.
+			 */
 			struct block *big = block_new(n);
 			big->used = n;
 			if (b == NULL) {

@@ -98,12 +98,23 @@ int buf_html(struct buf *b, const char *s)
 	for (; *s; s++) {
 		const char *rep = NULL;
 		switch (*s) {
-		case '&': rep = "&amp;"; break;
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&#39;"; break;
-		default: continue;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&#39;";
+			break;
+		default:
+			continue;
 		}
 		if (buf_append(b, run, (size_t)(s - run)) < 0 || buf_puts(b, rep) < 0)
 			return -1;
@@ -120,7 +131,7 @@ int buf_urlenc(struct buf *b, const char *s)
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char c = *p;
 		int plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-			    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
+		            (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
 		if (plain) {
 			if (buf_putc(b, (char)c) < 0)
 				return -1;
