@@ -33,7 +33,7 @@ int comms_outbox_add(struct store_conn *c, int64_t org_id, int64_t patient_id, c
 		    "INSERT INTO messages (org_id, patient_id, kind, channel, recipient, "
 		    "subject, body, state, dedupe_key, created_at) "
 		    "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?) "
-		    "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+		    "ON CONFLICT (dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id",
 		    "iItttttti", org_id, patient_id, kind, channel, recipient, subject, body,
 		    dedupe_key, now);
 		if (rc == STORE_CONFLICT) {
