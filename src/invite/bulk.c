@@ -239,7 +239,8 @@ static int flush_msg(struct writer *w, const char *sql, int from, int n)
 	int rc = store_prepare(w->c, &s, sql);
 	for (int i = from; rc == 0 && i < from + n; i++) {
 		const struct msg_row *m = &w->msg[i];
-		rc = store_bind(s, "iIttttti", w->o->org_id, m->patient_id, "invitation",
+		/* 's': the strings stay in w->marena until after store_done(). */
+		rc = store_bind(s, "iIsssssi", w->o->org_id, m->patient_id, "invitation",
 		                m->channel, m->recipient, m->subject, m->body, w->now);
 	}
 	if (rc == 0)

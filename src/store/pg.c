@@ -339,9 +339,11 @@ static int pg_bind(struct store_stmt *bs, const char *types, va_list ap)
 			s->values[i] = xstrdup(num);
 			break;
 		}
-		case 't': {
+		case 't':
+		case 's': {
 			const char *v = va_arg(ap, const char *);
-			/* Copied: callers may free the string before stepping. */
+			/* Copied: callers may free the string before stepping ('s' too: libpq
+			 * would copy it into the message anyway). */
 			if (v != NULL)
 				s->values[i] = xstrdup(v);
 			break;

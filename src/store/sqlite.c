@@ -189,6 +189,13 @@ static int sq_bind(struct store_stmt *bs, const char *types, va_list ap)
 			               : sqlite3_bind_text(s->st, i, v, -1, SQLITE_TRANSIENT);
 			break;
 		}
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+			/* STATIC: kept by the caller until sq_done() clears the bindings. */
+			rc = v == NULL ? sqlite3_bind_null(s->st, i)
+			               : sqlite3_bind_text(s->st, i, v, -1, SQLITE_STATIC);
+			break;
+		}
 		case 'b': {
 			const void *v = va_arg(ap, const void *);
 			size_t n = va_arg(ap, size_t);

@@ -85,6 +85,9 @@ void store_rollback(struct store_conn *c);
  * character of types:
  *   'i' int64_t       'I' int64_t, bound as NULL when 0 (optional foreign keys)
  *   't' const char *  (NULL binds SQL NULL)
+ *   's' const char *  as 't', but the caller keeps the string unchanged until
+ *       store_done(): SQLite then reads it in place instead of copying it
+ *       (bulk writes: invite/bulk.c binds 128 rendered messages per statement)
  *   'b' const void *, size_t  (blob)
  * Prepared statements are cached per connection; store_done() gives it back.
  * Returns 0 and *out, or a negative store_err.
