@@ -27,6 +27,13 @@
 #           POST /staff/appointments/new              patient service place date time kind
 #                                                     payment amount
 #           POST /staff/recalls/new                   patient service due_date channel
+#           GET  /staff/settings, /staff/settings/times  saved unchanged
+#           POST /staff/settings/organisation         name phone sender_name
+#           POST /staff/settings/times                reminder_hours payment_reminder_hours
+#                                                     cancel_cutoff_hours payment_flag_hours
+#                                                     message_keep_days
+#   API     POST /api/v1/appointments (JSON, key)     external_ref patient service start
+#                                                     kind payment amount
 #   patient GET  /search                              service place from to for after
 #           GET  /book/{slot}                         for
 #           GET  /appointments/{id}                   done payreq
@@ -158,6 +165,8 @@ $base/staff/appointments/new?patient=$patient_id&service=$service_id&place=$plac
 $base/staff/services/$service_id/places/$place_id?saved=1&created=1
 $base/staff/recalls?state=due&q=ros&after=1&after_date=$day&done=1&recall=1
 $base/staff/recalls/new?patient=$patient_id&q=ros
+$base/staff/settings?saved=organisation&unchanged=1
+$base/staff/settings/times?saved=1
 EOF
 cat >"$tmp/patient-get.txt" <<EOF
 $base/search?service=$service_id&place=$place_id&from=$day&to=$day&for=1&after=1
@@ -192,6 +201,16 @@ post "POST /staff/recalls/new" /staff/recalls/new "/staff/recalls/new?patient=$p
 post "POST /account/contact" /account/contact /account "$patient_cookie" \
 	"csrf=$patient_csrf&email=new%40example.test&mobile=3339876543"
 post "POST /book/{slot}" "/book/$slot_id" "/book/$slot_id" "$patient_cookie" "csrf=$patient_csrf&for=1"
+post "POST /staff/settings/organisation" /staff/settings/organisation /staff/settings "$staff_cookie" \
+	"csrf=$staff_csrf&name=Studio%20Test&phone=%2B39%2006%201234%205678&sender_name=StudioTest"
+post "POST /staff/settings/times" /staff/settings/times /staff/settings/times "$staff_cookie" \
+	"csrf=$staff_csrf&reminder_hours=24&payment_reminder_hours=48&cancel_cutoff_hours=24&payment_flag_hours=24&message_keep_days=30"
+
+# The API: JSON with an organisation key (no cookies, no CSRF).
+key=$("$bin" apikey add --org 1 --name sqlmap 2>/dev/null) || { echo "sqlmap-tests: apikey add failed"; exit 1; }
+sqlmap_run "POST /api/v1/appointments" -u "$base/api/v1/appointments" \
+	--headers="Authorization: Bearer $key" \
+	--data='{"external_ref": "SQLMAP-1", "patient": "PAT-1", "service": "Visita", "start": "2099-03-05T09:30", "kind": "video", "payment": "mandatory", "amount": "45.00"}'
 
 if ! curl -fs -o /dev/null "$base/healthz"; then
 	echo "sqlmap-tests: the server stopped answering"; tail -30 "$tmp/server.log"; fail=1
