@@ -7,6 +7,8 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 TestSuite(store_sqlite, .init = fx_setup, .fini = fx_teardown);
 
@@ -298,4 +300,30 @@ Test(store_sqlite, a_full_disk_is_said_as_full_until_the_connection_is_released)
 	store_release(fx_conn);
 	fx_conn = store_acquire(fx_store);
 	cr_assert_eq(store_conn_full(fx_conn), 0, "a new request starts clean");
+}
+
+/* SQLite only: a big commit's WAL is copied back into the database by the store's
+ * checkpointer thread (not by the commit), so the database file grows soon after. */
+Test(store_sqlite, a_big_commit_is_checkpointed_in_the_background)
+{
+	if (fx_pg())
+		return;
+	cr_assert_eq(store_exec(fx_conn, NULL, "CREATE TABLE big (b BLOB)", ""), 0);
+	struct stat before;
+	cr_assert_eq(stat(fx_path, &before), 0);
+	static char blob[64 * 1024];
+	cr_assert_eq(store_begin(fx_conn), 0);
+	for (int i = 0; i < 128; i++) /* 8 MiB: about 2,000 pages of 4 KiB */
+		cr_assert_eq(store_exec(fx_conn, NULL, "INSERT INTO big (b) VALUES (?)", "b", blob,
+		                        sizeof(blob)),
+		             0);
+	cr_assert_eq(store_commit(fx_conn), 0);
+	struct stat after = before;
+	for (int i = 0; i < 500 && after.st_size < before.st_size + 8 * 1024 * 1024; i++) {
+		usleep(10000);
+		cr_assert_eq(stat(fx_path, &after), 0);
+	}
+	cr_assert_geq(after.st_size, before.st_size + 8 * 1024 * 1024,
+	              "the WAL was not checkpointed within 5 s (%lld bytes)",
+	              (long long)after.st_size);
 }
