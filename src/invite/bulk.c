@@ -50,7 +50,12 @@ static int64_t *unique_ids(const int64_t *ids, size_t n, size_t *out_n)
 	int64_t *u = xmalloc((n ? n : 1) * sizeof(*u));
 	if (n > 0)
 		memcpy(u, ids, n * sizeof(*u));
-	qsort(u, n, sizeof(*u), cmp_id);
+	/* A filter's selection comes in id order already: check in one pass before sorting. */
+	size_t sorted = 1;
+	while (sorted < n && u[sorted - 1] <= u[sorted])
+		sorted++;
+	if (sorted < n)
+		qsort(u, n, sizeof(*u), cmp_id);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || u[k - 1] != u[i])
