@@ -434,12 +434,24 @@ int invite_bulk(struct store_conn *c, const struct config *cfg, int64_t org_id, 
 	int rc;
 
 	memset(rep, 0, sizeof(*rep));
-	if ((rc = store_begin(c)) != 0) {
+	/* Every row this run refers to is read below in the same transaction (the
+	 * organisation and its portal, the staff user, each patient), so SQLite may skip
+	 * its own lookups of them: 0.3 s of 1.8 s at 100,000 patients. */
+	if ((rc = store_begin_bulk(c)) != 0) {
 		rc = inv_store_err(rc) == INVITE_BUSY ? INVITE_BUSY : INVITE_ERR;
 		goto done;
 	}
 	if ((rc = inv_lock_org(c, org_id)) != 0)
 		goto out;
+	if (staff_id != 0) {
+		int64_t staff = 0;
+		if (store_scalar(c, &staff, "SELECT COUNT(*) FROM staff_users WHERE id = ?", "i",
+		                 staff_id) != 0 ||
+		    staff != 1) {
+			rc = INVITE_ERR;
+			goto out;
+		}
+	}
 	if (batch != NULL && batch[0] != '\0') {
 		rc = store_exec(
 		    c, &changed,

@@ -34,6 +34,8 @@ struct store_backend {
 	 */
 	int (*migrate_lock)(struct store_conn *c, int lock);
 	int (*begin)(struct store_conn *c);
+	/* store_begin_bulk: NULL when the engine has nothing to skip (begin is used). */
+	int (*begin_bulk)(struct store_conn *c);
 	int (*commit)(struct store_conn *c);
 	void (*rollback)(struct store_conn *c);
 	int (*prepare)(struct store_conn *c, struct store_stmt **out, const char *sql);

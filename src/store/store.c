@@ -226,6 +226,11 @@ int store_begin(struct store_conn *c)
 	return note(c, c->be->begin(c));
 }
 
+int store_begin_bulk(struct store_conn *c)
+{
+	return note(c, c->be->begin_bulk != NULL ? c->be->begin_bulk(c) : c->be->begin(c));
+}
+
 int store_commit(struct store_conn *c)
 {
 	return note(c, c->be->commit(c));

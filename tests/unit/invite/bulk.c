@@ -121,6 +121,29 @@ Test(invite_bulk, all_or_nothing)
 	             0);
 	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 0, ids, 6, "form-7", NULL, NOW, &rep), 0);
 	cr_assert_eq(rep.invited, 2);
+	/* The run skipped SQLite's foreign-key lookups; the connection checks them again. */
+	cr_assert_neq(
+	    store_exec(fx_conn, NULL,
+	               "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
+	               "created_at, expires_at) VALUES (987654, ?, ?, ?, 0, 0)",
+	               "iib", PORTAL, ORG_A, (const void *)"h", (size_t)1),
+	    0);
+}
+
+Test(invite_bulk, a_staff_user_that_does_not_exist_invites_nobody)
+{
+	/* Every reference a run writes is read in its transaction: the sender's too. */
+	int64_t ids[6];
+	six(ids);
+	int64_t inv = ix_count("SELECT COUNT(*) FROM invitations", 0);
+	int64_t msg = ix_count("SELECT COUNT(*) FROM messages", 0);
+	struct invite_bulk_report rep;
+	cr_assert_eq(invite_bulk(fx_conn, NULL, ORG_A, 987654, ids, 6, "form-9", NULL, NOW, &rep),
+	             INVITE_ERR);
+	cr_assert_eq(rep.invited, 0);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invitations", 0), inv);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM messages", 0), msg);
+	cr_assert_eq(ix_count("SELECT COUNT(*) FROM invite_batches", 0), 0);
 }
 
 Test(invite_bulk, more_than_one_batch)

@@ -179,6 +179,58 @@ Test(store_sqlite, pragmas_are_set)
 	cr_assert_str_eq(store_backend_name(fx_store), "sqlite");
 }
 
+/* An organisation on a portal that does not exist: refused while foreign keys are checked. */
+static int orphan_org(void)
+{
+	return store_exec(fx_conn, NULL,
+	                  "INSERT INTO organisations (kind, portal_id, name) "
+	                  "VALUES ('customer', 987654, 'Orphan')",
+	                  "");
+}
+
+static int64_t fk_pragma(void)
+{
+	int64_t v = -1;
+	cr_assert_eq(store_scalar(fx_conn, &v, "PRAGMA foreign_keys", ""), 0);
+	return v;
+}
+
+Test(store_sqlite, a_bulk_transaction_checks_foreign_keys_again_once_it_ends)
+{
+	cr_assert_neq(orphan_org(), 0, "a plain statement checks foreign keys");
+	cr_assert_eq(store_begin(fx_conn), 0);
+	cr_assert_neq(orphan_org(), 0, "so does a plain transaction");
+	store_rollback(fx_conn);
+
+	/* Ended by commit, by rollback, by release: each leaves the checks on. */
+	cr_assert_eq(store_begin_bulk(fx_conn), 0);
+	cr_assert_eq(store_begin_bulk(fx_conn), STORE_INVALID, "nested begin is an error");
+	if (fx_pg()) {
+		/* PostgreSQL keeps checking inside, and the failed insert ends the transaction. */
+		cr_assert_neq(orphan_org(), 0);
+		store_rollback(fx_conn);
+	} else {
+		cr_assert_eq(fk_pragma(), 0);
+		cr_assert_eq(store_exec(fx_conn, NULL,
+		                        "INSERT INTO portals (name, base_url) VALUES ('p', 'u')",
+		                        ""),
+		             0);
+		cr_assert_eq(store_commit(fx_conn), 0);
+		cr_assert_eq(fk_pragma(), 1);
+		cr_assert_eq(store_begin_bulk(fx_conn), 0);
+		store_rollback(fx_conn);
+		cr_assert_eq(fk_pragma(), 1);
+		cr_assert_eq(store_begin_bulk(fx_conn), 0);
+		store_release(fx_conn);
+		fx_conn = store_acquire(fx_store);
+		cr_assert_eq(fk_pragma(), 1);
+	}
+	cr_assert_neq(orphan_org(), 0, "checked again after the bulk transaction");
+	cr_assert_eq(store_begin(fx_conn), 0);
+	cr_assert_neq(orphan_org(), 0);
+	store_rollback(fx_conn);
+}
+
 #define THREADS 8
 #define ROUNDS  25
 
