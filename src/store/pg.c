@@ -547,13 +547,22 @@ static int pg_script(struct store_conn *bc, const char *sql)
  * A session-level advisory lock: a migration running DDL in one process would
  * otherwise make another's identical DDL fail (both see version N pending
  * under READ COMMITTED). It dies with the session if the process does.
+ * Keyed by schema: only migrations of the same tables need to queue, not a
+ * test suite's schemas (or two deployments' on one server). A node starting
+ * while another migrates waits up to 5 minutes, not the usual 5 s lock
+ * timeout: a long migration is not an error. The SETs share the lock's
+ * implicit transaction, so a failed wait leaves the 5 s in place.
  */
+#define MIGRATE_LOCK_ARGS "(" MIGRATE_LOCK_KEY ", hashtext(current_schema()))"
+
 static int pg_migrate_lock(struct store_conn *bc, int lock)
 {
 	struct pg_conn *c = (struct pg_conn *)bc;
 	return simple(c,
-	              lock ? "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")"
-	                   : "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")",
+	              lock ? "SET lock_timeout = '300s'; "
+	                     "SELECT pg_advisory_lock" MIGRATE_LOCK_ARGS "; "
+	                     "SET lock_timeout = '5s'"
+	                   : "SELECT pg_advisory_unlock" MIGRATE_LOCK_ARGS,
 	              "migrate lock");
 }
 
