@@ -7,8 +7,10 @@
  * confined to the importing organisation and its members (the same scope as
  * its staff), so another clinic's patient or service is simply unknown.
  * The external_ref makes a re-import idempotent: the row is looked up first
- * and, when present, only a cancellation is applied; the INSERT itself is
- * ON CONFLICT DO NOTHING so two importers racing on one ref write one row.
+ * and, when present, only a cancellation is applied. Importers of one
+ * organisation queue on its row and look again inside the transaction, and
+ * the INSERT is ON CONFLICT DO NOTHING: two importers racing on one ref, even
+ * at two of its places, write one row.
  * It must never send a message (callers queue the payment request) nor
  * change an imported appointment other than to cancel it.
  */
@@ -193,6 +195,23 @@ static int cancel_existing(struct store_conn *c, int64_t org_id, int64_t id, int
 		return bk_err(rc);
 	}
 	*changed = n == 1;
+	return 0;
+}
+
+/* ref is imported already as appointment id: left as it is, unless the row cancels it. */
+static int present(struct store_conn *c, int64_t org_id, int64_t id, int status, int64_t slot,
+                   int cancelled, const struct booking_import_source *src, const char *ref,
+                   int64_t now, struct booking_import_result *res, struct arena *a)
+{
+	int changed = 0, rc;
+	res->appt.id = id;
+	res->outcome = BOOKING_IMPORT_PRESENT;
+	if (cancelled && status == BOOKING_BOOKED) {
+		if ((rc = cancel_existing(c, org_id, id, slot, src, ref, now, &changed, a)) != 0)
+			return rc;
+		if (changed)
+			res->outcome = BOOKING_IMPORT_CANCELLED;
+	}
 	return 0;
 }
 
@@ -409,19 +428,8 @@ int booking_import(struct store_conn *c, int64_t org_id, const struct booking_im
 	cancelled = status == BOOKING_CANCELLED;
 
 	int rc = existing(c, org_id, ref, &id, &status, &slot);
-	if (rc == 0) {
-		int changed = 0;
-		ap->id = id;
-		res->outcome = BOOKING_IMPORT_PRESENT;
-		if (cancelled && status == BOOKING_BOOKED) {
-			if ((rc = cancel_existing(c, org_id, id, slot, src, ref, now, &changed,
-			                          a)) != 0)
-				return rc;
-			if (changed)
-				res->outcome = BOOKING_IMPORT_CANCELLED;
-		}
-		return 0;
-	}
+	if (rc == 0)
+		return present(c, org_id, id, status, slot, cancelled, src, ref, now, res, a);
 	if (rc != STORE_NOTFOUND)
 		return bk_err(rc);
 
@@ -432,7 +440,16 @@ int booking_import(struct store_conn *c, int64_t org_id, const struct booking_im
 	ap->status = cancelled ? BOOKING_CANCELLED : BOOKING_BOOKED;
 	if ((rc = store_begin(c)) != 0)
 		return bk_err(rc);
-	if (!cancelled)
+	/* The unique key is per place, the idempotency per importing organisation: two
+	 * importers of one ref at two of its places would both pass the check above and
+	 * both insert. They queue here (the organisation's row, as a bulk invite does),
+	 * and the second finds the first's row on its second look. */
+	rc = store_exec(c, NULL, "UPDATE organisations SET id = id WHERE id = ?", "i", org_id);
+	if (rc == 0 && (rc = existing(c, org_id, ref, &id, &status, &slot)) == 0)
+		rc = STORE_CONFLICT;
+	else if (rc == STORE_NOTFOUND)
+		rc = 0;
+	if (rc == 0 && !cancelled)
 		rc = take_seat(c, ap, &ap->slot_id);
 	if (rc == 0)
 		rc = store_insert(
@@ -451,9 +468,7 @@ int booking_import(struct store_conn *c, int64_t org_id, const struct booking_im
 		memset(ap, 0, sizeof(*ap));
 		if ((rc = existing(c, org_id, ref, &id, &status, &slot)) != 0)
 			return bk_err(rc);
-		ap->id = id;
-		res->outcome = BOOKING_IMPORT_PRESENT;
-		return 0;
+		return present(c, org_id, id, status, slot, cancelled, src, ref, now, res, a);
 	}
 	if (rc == 0)
 		rc = audit(c, org_id, "appointment.import", ap->id, src, ref, a);

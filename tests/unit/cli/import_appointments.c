@@ -11,12 +11,15 @@
  */
 #include "../store/fixture.h"
 
+#include "booking/booking.h"
 #include "booking/tz.h"
 #include "cli/cli.h"
 #include "cli/import.h"
 #include "config.h"
+#include "lib/arena.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/wait.h>
 
 static char dir[64];
@@ -378,4 +381,58 @@ Test(import_appointments, payment_request_once_after_run_due_twice, .timeout = 6
 	                    "a.external_ref = ?",
 	                    "T-3"),
 	             1);
+}
+
+/* One importer of the race below: ref at the customer (member NULL) or at MEMBER. */
+struct racer {
+	const char *ref, *member;
+	pthread_barrier_t *start;
+	int rc, outcome;
+};
+
+static void *race_import(void *arg)
+{
+	struct racer *r = arg;
+	struct store_conn *c = store_acquire(fx_store);
+	struct arena *a = arena_create();
+	struct booking_import_row row = {.external_ref = r->ref,
+	                                 .patient = "PAT-1",
+	                                 .service = "Visita",
+	                                 .start = "2030-05-06T10:00",
+	                                 .member = r->member};
+	struct booking_import_source src = {.via = "api", .api_key_id = 0, .ip = NULL};
+	struct booking_import_result res;
+	pthread_barrier_wait(r->start);
+	r->rc = booking_import(c, ORG_A, &row, &src, 1800000000, &res, a);
+	r->outcome = (int)res.outcome;
+	arena_free(a);
+	store_release(c);
+	return NULL;
+}
+
+Test(import_appointments, one_ref_imported_at_once_at_two_places_is_written_once, .timeout = 120)
+{
+	/* The unique key is (place, ref): two importers sending one ref, one at the
+	 * customer and one at its member, must still write one appointment. */
+	for (int round = 0; round < 20; round++) {
+		char ref[32];
+		snprintf(ref, sizeof(ref), "RACE-%d", round);
+		pthread_barrier_t start;
+		pthread_barrier_init(&start, NULL, 2);
+		struct racer r[2] = {{ref, NULL, &start, -1, 0},
+		                     {ref, "Poliambulatorio Nord", &start, -1, 0}};
+		pthread_t t[2];
+		for (int i = 0; i < 2; i++)
+			cr_assert_eq(pthread_create(&t[i], NULL, race_import, &r[i]), 0);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+		pthread_barrier_destroy(&start);
+		cr_assert_eq(r[0].rc, 0, "round %d: %d", round, r[0].rc);
+		cr_assert_eq(r[1].rc, 0, "round %d: %d", round, r[1].rc);
+		cr_assert_eq(
+		    scalar("SELECT COUNT(*) FROM appointments WHERE external_ref = ?", ref), 1,
+		    "round %d", round);
+		cr_assert_eq(r[0].outcome + r[1].outcome,
+		             BOOKING_IMPORT_CREATED + BOOKING_IMPORT_PRESENT, "round %d", round);
+	}
 }
