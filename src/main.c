@@ -33,6 +33,8 @@ static const struct command commands[] = {
      "Manage the organisation keys of the HTTP API; add prints the new key once."},
     {"backup", cli_backup, "backup FILE",
      "Write a consistent copy of the SQLite database to FILE while the server runs."},
+    {"worker", cli_worker, "worker",
+     "Run the outbox dispatcher and the scheduler without the web server, until stopped."},
     {"run-due", cli_run_due, "run-due",
      "Run the due work once (reminders, recalls, the outbox) and exit: for cron and tests."},
 };

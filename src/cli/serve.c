@@ -8,8 +8,6 @@
 #include "cli/cli.h"
 
 #include "app.h"
-#include "comms/dispatch.h"
-#include "comms/triggers.h"
 #include "config.h"
 #include "http/http.h"
 #include "lib/i18n.h"
@@ -64,8 +62,7 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 {
 	struct store *st = NULL;
 	struct http_server *srv = NULL;
-	struct comms_dispatcher *disp = NULL;
-	struct comms_scheduler *sched = NULL;
+	struct cli_background bg = {0};
 	struct app app = {0};
 	int rc = 1;
 	sigset_t sigs;
@@ -73,11 +70,7 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 	if (parse_args(argc, argv, cfg) != 0)
 		return 2;
 	/* Blocked before any thread starts, so every thread inherits the mask. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	cli_block_stop_signals(&sigs);
 
 	if (i18n_init(cfg->locale_dir) < 0)
 		log_warn("serve: translations not loaded from %s; pages will be in English",
@@ -102,35 +95,22 @@ int cli_serve(int argc, char **argv, struct config *cfg)
 		goto out;
 	}
 	/* The outbox dispatcher and the scheduler of due work (reminders, recalls, payment
-	 * requests), each on a thread of its own (dispatcher = off: another node's or cron's
-	 * `invito run-due` does both instead). Both are safe on several nodes at once. */
-	if (cfg->dispatcher) {
-		if (comms_dispatcher_create(&disp, st, cfg) < 0 ||
-		    comms_dispatcher_start(disp) < 0) {
-			fprintf(stderr, "invito serve: the outbox dispatcher did not start\n");
-			goto out;
-		}
-		if (comms_scheduler_start(&sched, st, 60) < 0) {
-			fprintf(stderr, "invito serve: the scheduler did not start\n");
-			goto out;
-		}
-	}
+	 * requests), each on a thread of its own (dispatcher = false: `invito worker` on another
+	 * node, or cron's `invito run-due`, does both instead). Both are safe on several nodes at
+	 * once. */
+	if (cfg->dispatcher && cli_background_start(&bg, st, cfg, "serve") < 0)
+		goto out;
 	int v6 = strchr(cfg->listen, ':') != NULL;
 	printf("invito listening on http://%s%s%s:%d\n", v6 ? "[" : "", cfg->listen, v6 ? "]" : "",
 	       http_server_port(srv));
 	fflush(stdout);
 
-	int sig = 0;
-	while (sigwait(&sigs, &sig) != 0)
-		;
+	int sig = cli_wait_stop_signal(&sigs);
 	log_info("serve: %s received, finishing in-flight requests",
 	         sig == SIGINT ? "SIGINT" : "SIGTERM");
 	rc = 0;
 out:
-	/* first the scheduler (it queues), then the dispatcher: it finishes the message in hand
-	 * and gives back the rest */
-	comms_scheduler_stop(sched);
-	comms_dispatcher_free(disp);
+	cli_background_stop(&bg);
 	http_server_stop(srv);
 	pay_free(app.pay);
 	store_free(st);
