@@ -11,6 +11,8 @@
  */
 #include "../store/fixture.h"
 
+#include "child.h"
+
 #include "booking/booking.h"
 #include "booking/tz.h"
 #include "cli/cli.h"
@@ -324,20 +326,8 @@ Test(import_appointments, reimport_changes_nothing_but_a_cancellation)
 /* `invito run-due` (cli_run_due) in a child process on the test's database. */
 static void run_due(void)
 {
-	pid_t pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		setenv("INVITO_DATABASE", fx_url, 1);
-		setenv("INVITO_TRANSPORT", "log", 1);
-		setenv("INVITO_LOG_LEVEL", "warn", 1);
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		struct config cfg;
-		if (config_load(&cfg, "/dev/null") < 0)
-			_exit(2);
-		char *argv[] = {"run-due", NULL};
-		_exit(cli_run_due(1, argv, &cfg));
-	}
+	char *argv[] = {"run-due", NULL};
+	pid_t pid = cli_child_start(cli_run_due, argv, NULL, NULL);
 	int status = 0;
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "run-due: %d", status);

@@ -7,6 +7,8 @@
  */
 #include "../store/fixture.h"
 
+#include "child.h"
+
 #include "cli/cli.h"
 #include "config.h"
 #include "lib/util.h"
@@ -33,23 +35,9 @@ static int64_t message(const char *state, int64_t sent_at)
 
 static pid_t worker_start(void)
 {
-	pid_t pid = fork();
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		setenv("INVITO_DATABASE", fx_url, 1);
-		setenv("INVITO_TRANSPORT", "log", 1);
-		setenv("INVITO_LOG_LEVEL", "warn", 1);
-		/* the test's own setting for serving nodes: the worker runs regardless */
-		setenv("INVITO_DISPATCHER", "0", 1);
-		int null = open("/dev/null", O_WRONLY);
-		dup2(null, 1);
-		struct config cfg;
-		if (config_load(&cfg, "/dev/null") < 0)
-			_exit(2);
-		char *argv[] = {"worker", NULL};
-		_exit(cli_worker(1, argv, &cfg));
-	}
-	return pid;
+	/* the test's own setting for serving nodes: the worker runs regardless */
+	char *argv[] = {"worker", NULL};
+	return cli_child_start(cli_worker, argv, "INVITO_DISPATCHER", "0");
 }
 
 static int64_t value(const char *sql, int64_t id)
