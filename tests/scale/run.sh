@@ -14,8 +14,9 @@
 #      node 1 is killed (SIGKILL) in the middle: every request that got a
 #      2xx/3xx answer is in the database, at most one request per client (the
 #      one in flight) fails, and the sessions keep working through haproxy.
-# Both nodes run the outbox dispatcher and the scheduler: every message the
-# demo's due work queues is sent once, by one node, also after node 1 dies.
+# Both nodes run the outbox dispatcher and the scheduler, and so does a third
+# process, `invito worker` (no web server): every message the demo's due work
+# queues is sent once, by one of them, also after node 1 dies.
 #
 #   B=build tests/scale/run.sh        # uses $B/invito; INVITO_BIN overrides
 # Exit status 0 when every check passed. Needs haproxy, curl, psql, PostgreSQL.
@@ -57,6 +58,7 @@ psqlq() {
 cleanup() {
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null || true
+		kill -CONT "$p" 2>/dev/null || true # a paused node takes its SIGTERM too
 	done
 	wait 2>/dev/null || true
 	psql -X -q "$INVITO_TEST_PG" -c "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
@@ -144,6 +146,9 @@ start_node() { # start_node N PORT
 }
 start_node 1 "$P1"
 start_node 2 "$P2"
+"$BIN" --config /dev/null worker >"$work/worker.out" 2>"$work/worker.log" &
+pids+=($!)
+WORKER_PID=$!
 wait_http "$N1/healthz" || { fail "node 1 did not start"; exit 1; }
 wait_http "$N2/healthz" || { fail "node 2 did not start"; exit 1; }
 
@@ -306,7 +311,7 @@ fi
 nodes=$(psqlq "SELECT COUNT(DISTINCT split_part(claimed_by, ':', 2)) FROM messages
 	WHERE claimed_by IS NOT NULL")
 if [ "$nodes" -ge 2 ]; then
-	pass "both nodes' dispatchers sent messages"
+	pass "$nodes of the 3 dispatchers (two nodes, one worker) sent messages"
 else
 	fail "only $nodes dispatcher(s) sent messages"
 fi
@@ -323,6 +328,26 @@ expect "no message was sent twice" "$twice" 0
 dup=$(psqlq "SELECT COUNT(*) FROM (SELECT dedupe_key FROM messages WHERE dedupe_key IS NOT NULL
 	GROUP BY dedupe_key HAVING COUNT(*) > 1) d")
 expect "no due job queued a message twice on the two nodes" "$dup" 0
+
+# --- the worker alone: node 1 is dead, node 2 paused -------------------------
+
+# Five new messages while no web node can send: `invito worker` sends them all.
+kill -STOP "$NODE2_PID"
+psqlq "INSERT INTO messages (org_id, kind, channel, recipient, body, state, next_attempt_at,
+	created_at) SELECT (SELECT MIN(id) FROM organisations), 'recall', 'sms', '+39333000000' || g,
+	'worker check', 'queued', 0, CAST(EXTRACT(EPOCH FROM now()) AS BIGINT)
+	FROM generate_series(1, 5) g" >/dev/null
+left=1
+for _ in $(seq 40); do
+	left=$(psqlq "SELECT COUNT(*) FROM messages WHERE body = 'worker check' AND state <> 'sent'")
+	[ "$left" = 0 ] && break
+	sleep 0.5
+done
+kill -CONT "$NODE2_PID"
+expect "the worker sends while no web node can" "$left" 0
+by_worker=$(psqlq "SELECT COUNT(*) FROM messages WHERE body = 'worker check'
+	AND split_part(claimed_by, ':', 2) = '$WORKER_PID'")
+expect "the worker (no web server) sent all 5" "$by_worker" 5
 
 elapsed_ms=$((($(date +%s%N) - t_start) / 1000000))
 elapsed="$((elapsed_ms / 1000)).$((elapsed_ms % 1000 / 100))"
