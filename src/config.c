@@ -63,6 +63,7 @@ static const struct key keys[] = {
     {"rate_sms_per_sec", K_INT, F(rate_sms_per_sec), "20", 0, 100000},
     {"rate_email_per_sec", K_INT, F(rate_email_per_sec), "100", 0, 100000},
     {"max_attempts", K_INT, F(max_attempts), "6", 1, 100},
+    {"metrics_token", K_STR, F(metrics_token), "", 0, 0},
 };
 
 static const struct key *find(const char *name)
@@ -78,6 +79,27 @@ static int local_http(const char *v)
 {
 	return strncmp(v, "http://127.0.0.1:", 17) == 0 || strcmp(v, "http://127.0.0.1") == 0 ||
 	       strncmp(v, "http://localhost:", 17) == 0 || strcmp(v, "http://localhost") == 0;
+}
+
+#define METRICS_TOKEN_MIN 16
+
+/* metrics_token: empty (off) or a bearer token worth guessing against, one that fits an
+ * Authorization header as it is. Its value never goes into err. */
+static int check_metrics_token(const char *v, char *err, int n)
+{
+	if (*v == '\0')
+		return 0;
+	int ok = strlen(v) >= METRICS_TOKEN_MIN;
+	for (const char *p = v; ok && *p; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p != 0x7f;
+	if (!ok) {
+		snprintf(err, (size_t)n,
+		         "metrics_token must be empty (no /metrics) or at least %d characters, "
+		         "without spaces or control characters",
+		         METRICS_TOKEN_MIN);
+		return -1;
+	}
+	return 0;
 }
 
 /* The delivery keys (smtp_*, sms_*): schemes and choices; a password or token never goes
@@ -159,6 +181,8 @@ static int check_str(const char *key, const char *v, char *err, int n)
 	/* Secrets may be empty (the sandbox needs none); their values never go into err. */
 	if (strcmp(key, "stripe_secret_key") == 0 || strcmp(key, "stripe_webhook_secret") == 0)
 		return 0;
+	if (strcmp(key, "metrics_token") == 0)
+		return check_metrics_token(v, err, n);
 	if (check_delivery(key, v, err, n) < 0)
 		return -1;
 	/* Delivery settings that may stay empty: a channel without a URL is not sent. */

@@ -50,6 +50,9 @@ struct config {
 	int rate_sms_per_sec;   /* per node; 0: unlimited; 20 */
 	int rate_email_per_sec; /* per node; 0: unlimited; 100 */
 	int max_attempts;       /* sends tried before a message is dead, 6 */
+	/* operator: GET /metrics answers only "Authorization: Bearer <metrics_token>"; "" (the
+	 * default) turns the route off (404). Never logged, never shown */
+	char *metrics_token;
 };
 
 /* Loads defaults, then path (NULL: "invito.conf" if it exists; a given path must exist),

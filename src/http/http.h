@@ -86,6 +86,10 @@ enum {
 	 * req->api_org; no session, no CSRF or Origin check (nothing ambient to forge), a
 	 * body of at most HTTP_API_MAX_BODY (413), errors answered in JSON */
 	HTTP_APIKEY = 1u << 5,
+	/* the operator's metrics_token in "Authorization: Bearer" (401 otherwise), compared in
+	 * constant time; while metrics_token is unset the route is answered as an unknown path
+	 * (404). No session needed, no CSRF or Origin check: Prometheus has no cookies */
+	HTTP_METRICS = 1u << 6,
 };
 
 /* Largest request body of an HTTP_APIKEY route: one appointment is far smaller. */

@@ -26,6 +26,7 @@ struct http_ctx {
 	const char *raw_uri;            /* as received; never logged */
 	struct buf body;                /* the request body, capped at cfg->max_body */
 	int64_t start_ms;
+	int64_t start_us;     /* the same moment, finer, for the duration histogram */
 	int started;          /* the access handler has seen this request */
 	int too_large;        /* the body passed max_body: answer 413 */
 	int suspended;        /* waiting for http_blocking() work */
@@ -97,6 +98,23 @@ void http_pool_free(struct http_pool *p);
  * access handler). -1 when the queue is full or the pool is stopping (conn stays active). */
 int http_pool_submit(struct http_pool *p, struct MHD_Connection *conn, void (*work)(void *arg),
                      void *arg);
+/* Jobs queued and not yet taken by a worker. */
+int http_pool_depth(struct http_pool *p);
+
+/* --- metrics.c ---------------------------------------------------------- */
+
+/* Notes when the server started (process_start_time_seconds); later calls change nothing. */
+void http_metrics_start(void);
+/* A monotonic clock in microseconds, for request durations. */
+int64_t http_metrics_now_us(void);
+/* Counts one answered request: its status and the microseconds from its start to its
+ * completion. Lock-free (relaxed atomics): called on every request. */
+void http_metrics_request(int status, int64_t us);
+/* Counts a hashing job refused because the pool's queue was full (answered 503). */
+void http_metrics_hash_refused(void);
+/* 1 when req carries "Authorization: Bearer <cfg->metrics_token>" (constant time), else 0;
+ * 0 too when no token is configured. Never logs the header. */
+int http_metrics_authorized(const struct http_req *req);
 
 /* --- server.c ----------------------------------------------------------- */
 

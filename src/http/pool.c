@@ -130,7 +130,10 @@ int http_pool_submit(struct http_pool *p, struct MHD_Connection *conn, void (*wo
 {
 	pthread_mutex_lock(&p->lock);
 	if (p->stopping || p->len >= p->cap) {
+		int full = !p->stopping;
 		pthread_mutex_unlock(&p->lock);
+		if (full)
+			http_metrics_hash_refused();
 		return -1;
 	}
 	/* Suspend before the job is visible: a worker resuming a connection that is not yet
@@ -141,6 +144,16 @@ int http_pool_submit(struct http_pool *p, struct MHD_Connection *conn, void (*wo
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	return 0;
+}
+
+int http_pool_depth(struct http_pool *p)
+{
+	if (p == NULL)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	int n = p->len;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }
 
 int http_blocking(struct http_req *req, void (*work)(void *arg), void *arg)

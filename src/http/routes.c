@@ -11,6 +11,7 @@
 
 const struct http_route http_routes[] = {
     {"GET", "/healthz", http_healthz, 0},
+    {"GET", "/metrics", http_metrics_scrape, HTTP_METRICS},
     {"GET", "/static/{file}", http_static, 0},
     {"POST", "/lang", http_lang_switch, HTTP_CSRF},
     {"GET", "/", portal_home, 0},

@@ -73,6 +73,7 @@ static struct http_ctx *ctx_new(struct http_server *s, const char *uri)
 	ctx->req.internal = ctx;
 	ctx->raw_uri = arena_strdup(a, uri ? uri : "");
 	ctx->start_ms = now_ms();
+	ctx->start_us = http_metrics_now_us();
 	ctx->log_path = "-";
 	buf_init(&ctx->body, (size_t)s->app->cfg->max_body);
 	buf_init(&ctx->resp.body, 0);
@@ -117,6 +118,9 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		log_info("http %s", line.data ? line.data : "");
 		buf_free(&line);
 	}
+	/* over the same span as the access log's time: from the URI to the last byte */
+	if (ctx->started && ctx->answered)
+		http_metrics_request(ctx->status, http_metrics_now_us() - ctx->start_us);
 	if (ctx->req.db != NULL)
 		store_release(ctx->req.db);
 	buf_free(&ctx->body);
@@ -252,6 +256,19 @@ static int api_auth(struct http_ctx *ctx)
 	req->api_org = k.org_id;
 	req->api_key_id = k.id;
 	return 0;
+}
+
+/* HTTP_METRICS without the operator's token: a plain 401, nothing about the metrics. */
+static enum MHD_Result metrics_refused(struct http_ctx *ctx)
+{
+	ctx->resp.headers = NULL;
+	ctx->resp.location = NULL;
+	buf_reset(&ctx->resp.body);
+	ctx->resp.status = 401;
+	ctx->resp.content_type = "text/plain; charset=utf-8";
+	buf_puts(&ctx->resp.body, "unauthorized\n");
+	http_add_header(&ctx->req, &ctx->resp, "WWW-Authenticate", "Bearer realm=\"invito\"");
+	return send_response(ctx);
 }
 
 /* --- parsing ------------------------------------------------------------ */
@@ -507,6 +524,16 @@ static int needs_db(const struct http_route *r)
 	return r == NULL || r->handler != http_static;
 }
 
+/* 1 when the configuration turns route r off: it is then answered as an unknown path. */
+static int route_off(const struct config *cfg, const struct http_route *r)
+{
+	if (r == NULL)
+		return 0;
+	if ((r->flags & HTTP_DEV) && strcmp(cfg->transport, "log") != 0)
+		return 1;
+	return (r->flags & HTTP_METRICS) && cfg->metrics_token[0] == '\0';
+}
+
 /* Runs the handler and answers; called again after a resumption. */
 static enum MHD_Result run_handler(struct http_ctx *ctx)
 {
@@ -578,10 +605,11 @@ static enum MHD_Result process(struct http_ctx *ctx)
 		req->csrf_token = c != NULL && strlen(c) == 43 ? c : NULL;
 	}
 
-	if (ctx->route == NULL ||
-	    ((ctx->route->flags & HTTP_DEV) && strcmp(cfg->transport, "log") != 0)) {
+	if (ctx->route == NULL || route_off(cfg, ctx->route)) {
 		int status = 404;
-		if (ctx->route == NULL && known) {
+		/* a route turned off does not exist for any method: 404, not 405 naming GET */
+		if (ctx->route == NULL && known &&
+		    !route_off(cfg, http_route_for_path(req->path, req->arena))) {
 			status = 405;
 			http_add_header(req, &ctx->resp, "Allow", allow.data ? allow.data : "");
 		}
@@ -609,6 +637,13 @@ static enum MHD_Result process(struct http_ctx *ctx)
 		}
 		if (ctx->body.len > HTTP_API_MAX_BODY)
 			return send_error(ctx, 413);
+		return run_handler(ctx);
+	}
+
+	if (req->flags & HTTP_METRICS) {
+		/* the token travels with each scrape, nothing ambient: no CSRF, no Origin check */
+		if (!http_metrics_authorized(req))
+			return metrics_refused(ctx);
 		return run_handler(ctx);
 	}
 
@@ -745,6 +780,7 @@ int http_server_start(struct http_server **out, struct app *app)
 		log_error("http: libsodium failed to start");
 		return -1;
 	}
+	http_metrics_start();
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->app = app;
 	pthread_mutex_init(&s->lock, NULL);
