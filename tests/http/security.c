@@ -442,6 +442,13 @@ Test(security, every_post_route_checks_csrf_and_every_staff_page_needs_staff)
 			          r->pattern);
 		cr_expect(!((r->flags & HTTP_STAFF) && (r->flags & HTTP_PATIENT)), "%s",
 		          r->pattern);
+		/* a bearer secret is the whole proof: never mixed with a session or a form */
+		if (r->flags & (HTTP_APIKEY | HTTP_METRICS))
+			cr_expect(!(r->flags & (HTTP_STAFF | HTTP_PATIENT | HTTP_CSRF)), "%s %s",
+			          r->method, r->pattern);
+		/* the operator's scrape only reads */
+		if (r->flags & HTTP_METRICS)
+			cr_expect(is_get(r), "%s %s", r->method, r->pattern);
 		if (is_get(r))
 			continue;
 		int skip = 0;
