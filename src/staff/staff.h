@@ -28,6 +28,9 @@ int staff_patient_invite(struct http_req *req, struct http_resp *resp);
 int staff_patient_reset(struct http_req *req, struct http_resp *resp);
 int staff_invitation_revoke(struct http_req *req, struct http_resp *resp);
 
+/* The "Patient portal" page (adoption.c): how many patients are online, invited, not yet. */
+int staff_portal_overview(struct http_req *req, struct http_resp *resp);
+
 /* The "Messages" page (messages.c): the organisation's outbox, and an admin's retry of a
  * dead message. */
 int staff_messages(struct http_req *req, struct http_resp *resp);

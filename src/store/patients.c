@@ -593,3 +593,68 @@ out:
 	store_done(s);
 	return rc;
 }
+
+/*
+ * One pass over the organisation's patients with the same rules as the list's
+ * status filter (an account with a password is active whatever else; then a
+ * family member; then a pending, unexpired link), and one over its
+ * invitations. The second has no index by organisation and time (migration
+ * 010 dropped it: every bulk-invited row paid for it), so it reads the
+ * organisation's invitations once: the page is visited now and then, a bulk
+ * invite writes 100,000 rows at a time.
+ */
+#define NO_PASSWORD_OWN "a.pw_hash IS NULL AND p.managed_by IS NULL"
+
+int store_portal_counts(struct store_conn *c, int64_t org_id, int64_t now, int64_t since,
+                        struct store_portal_counts *out)
+{
+	struct store_stmt *s = NULL;
+	memset(out, 0, sizeof(*out));
+	int rc = store_query(
+	    c, &s,
+	    "SELECT COUNT(*), "
+	    "COALESCE(SUM(CASE WHEN a.pw_hash IS NOT NULL THEN 1 ELSE 0 END), 0), "
+	    "COALESCE(SUM(CASE WHEN a.pw_hash IS NULL AND p.managed_by IS NOT NULL THEN 1 ELSE 0 "
+	    "END), 0), "
+	    "COALESCE(SUM(CASE WHEN " NO_PASSWORD_OWN " AND " HAS_PENDING
+	    " THEN 1 ELSE 0 END), 0), "
+	    "COALESCE(SUM(CASE WHEN " NO_PASSWORD_OWN " AND COALESCE(p.mobile, '') = '' AND "
+	    "COALESCE(p.email, '') = '' AND NOT " HAS_PENDING " THEN 1 ELSE 0 END), 0) "
+	    "FROM patients p LEFT JOIN accounts a ON a.patient_id = p.id WHERE p.org_id = ?",
+	    "iii", now, now, org_id);
+	if (rc != 0)
+		return rc;
+	if ((rc = store_step(s)) == 1) {
+		out->patients = store_col_int(s, 0);
+		out->by_status[STORE_PS_ACTIVE] = store_col_int(s, 1);
+		out->by_status[STORE_PS_FAMILY] = store_col_int(s, 2);
+		out->by_status[STORE_PS_INVITED] = store_col_int(s, 3);
+		out->none_unreached = store_col_int(s, 4);
+		out->by_status[STORE_PS_NONE] = out->patients - out->by_status[STORE_PS_ACTIVE] -
+		                                out->by_status[STORE_PS_FAMILY] -
+		                                out->by_status[STORE_PS_INVITED];
+		rc = 0;
+	} else {
+		rc = rc == 0 ? STORE_ERR : rc;
+	}
+	store_done(s);
+	if (rc != 0)
+		return rc;
+	rc = store_query(c, &s,
+	                 "SELECT COALESCE(SUM(CASE WHEN created_at >= ? THEN 1 ELSE 0 END), 0), "
+	                 "COALESCE(SUM(CASE WHEN accepted_at >= ? THEN 1 ELSE 0 END), 0) "
+	                 "FROM invitations WHERE org_id = ? AND (created_at >= ? OR "
+	                 "accepted_at >= ?)",
+	                 "iiiii", since, since, org_id, since, since);
+	if (rc != 0)
+		return rc;
+	if ((rc = store_step(s)) == 1) {
+		out->sent = store_col_int(s, 0);
+		out->accepted = store_col_int(s, 1);
+		rc = 0;
+	} else {
+		rc = rc == 0 ? STORE_ERR : rc;
+	}
+	store_done(s);
+	return rc;
+}

@@ -242,6 +242,16 @@ int store_patient_list(struct store_conn *c, int64_t org_id, const struct store_
                        struct store_patient **rows, int *n, int *more, struct arena *a);
 int store_patient_count(struct store_conn *c, int64_t org_id, const struct store_patient_filter *f,
                         int64_t *count);
+/* How far an organisation's patients have come online (the staff "Patient portal" page). */
+struct store_portal_counts {
+	int64_t patients;       /* every record of the organisation */
+	int64_t by_status[4];   /* indexed by enum store_portal_status, as the patient list says */
+	int64_t none_unreached; /* of by_status[STORE_PS_NONE]: neither mobile nor e-mail */
+	int64_t sent, accepted; /* invitations sent, and accepted, at or after `since` */
+};
+/* Counts for org_id's patients at now; sent/accepted from since on. */
+int store_portal_counts(struct store_conn *c, int64_t org_id, int64_t now, int64_t since,
+                        struct store_portal_counts *out);
 /* Family members this patient's account manages. */
 int store_patient_family(struct store_conn *c, int64_t org_id, int64_t id,
                          struct store_patient **rows, int *n, struct arena *a);

@@ -104,6 +104,7 @@ export const pages = [
   { name: 'patients', as: 'staff', path: '/staff/patients' },
   { name: 'patients-search', as: 'staff', path: '/staff/patients?q=rossi&status=none' },
   { name: 'patients-family', as: 'staff', path: '/staff/patients?status=family' },
+  { name: 'portal', as: 'staff', path: '/staff/portal' },
   { name: 'patient', as: 'staff', path: '/staff/patients/{patient}' },
   { name: 'patient-invited', as: 'staff', path: '/staff/patients/{patient}?result=invited-both' },
   { name: 'patient-member', as: 'staff', path: '/staff/patients/{member}' },

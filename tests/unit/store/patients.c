@@ -227,6 +227,71 @@ Test(store_patients, status_filter_and_fields)
 	cr_assert_eq(store_patient_update(fx_conn, &p), STORE_INVALID);
 }
 
+static void invitation(int64_t org, int64_t patient, int tag, int64_t created, int64_t expires,
+                       int64_t accepted)
+{
+	unsigned char h[32] = {0};
+	h[0] = (unsigned char)tag;
+	cr_assert_eq(
+	    store_exec(fx_conn, NULL,
+	               "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
+	               "created_at, expires_at, accepted_at, state) VALUES (?, ?, ?, ?, ?, "
+	               "?, ?, ?)",
+	               "iiibiiIt", patient, PORTAL, org, (const void *)h, sizeof(h), created,
+	               expires, accepted, accepted > 0 ? "accepted" : "pending"),
+	    0);
+}
+
+Test(store_patients, portal_counts_follow_the_list_and_stay_in_the_organisation)
+{
+	int64_t now = now_utc(), day = 86400, since = now - 30 * day;
+	add(ORG_A, "N", "None", "+393330000001", NULL);
+	add(ORG_A, "U", "Unreached", NULL, NULL);
+	add(ORG_A, "U", "Unreached2", "", "");
+	int64_t invited = add(ORG_A, "I", "Invited", "+393330000002", NULL);
+	int64_t expired = add(ORG_A, "E", "Expired", NULL, "e@x.it");
+	int64_t active = add(ORG_A, "A", "Active", "+393330000003", NULL);
+	int64_t lost = add(ORG_A, "L", "Lost", NULL, NULL); /* invited, then the contact removed */
+	struct store_patient fam = {
+	    .org_id = ORG_A, .given_name = "F", .family_name = "Family", .managed_by = active};
+	cr_assert_eq(store_patient_add(fx_conn, &fam), 0);
+	invitation(ORG_A, invited, 1, now - day, now + 29 * day, 0);
+	invitation(ORG_A, expired, 2, now - 40 * day, now - 10 * day, 0);
+	invitation(ORG_A, active, 3, now - 35 * day, now - 5 * day, now - 20 * day);
+	invitation(ORG_A, lost, 4, now - 2 * day, now + 28 * day, 0);
+	cr_assert_eq(store_exec(fx_conn, NULL,
+	                        "INSERT INTO accounts (patient_id, portal_id, login, pw_hash) "
+	                        "VALUES (?, ?, 'a@x.it', 'hash')",
+	                        "ii", active, PORTAL),
+	             0);
+	/* another organisation's patients and invitations count for it alone */
+	int64_t b = add(ORG_B, "B", "Other", "+393330000009", NULL);
+	invitation(ORG_B, b, 9, now - day, now + 29 * day, 0);
+
+	struct store_portal_counts k;
+	cr_assert_eq(store_portal_counts(fx_conn, ORG_A, now, since, &k), 0);
+	cr_assert_eq(k.patients, 8);
+	cr_assert_eq(k.by_status[STORE_PS_ACTIVE], 1);
+	cr_assert_eq(k.by_status[STORE_PS_FAMILY], 1);
+	cr_assert_eq(k.by_status[STORE_PS_INVITED], 2);
+	cr_assert_eq(k.by_status[STORE_PS_NONE], 4);
+	cr_assert_eq(k.none_unreached, 2, "a pending link is not 'unreached'");
+	cr_assert_eq(k.sent, 2);
+	cr_assert_eq(k.accepted, 1, "accepted in the window though sent before it");
+	/* the same numbers as the patient list's filter */
+	for (int st = 0; st < 4; st++) {
+		int64_t n = 0;
+		struct store_patient_filter f = {.status = st, .limit = 50};
+		cr_assert_eq(store_patient_count(fx_conn, ORG_A, &f, &n), 0);
+		cr_assert_eq(n, k.by_status[st], "status %d", st);
+	}
+	cr_assert_eq(store_portal_counts(fx_conn, ORG_B, now, since, &k), 0);
+	cr_assert_eq(k.patients, 1);
+	cr_assert_eq(k.by_status[STORE_PS_INVITED], 1);
+	cr_assert_eq(k.sent, 1);
+	cr_assert_eq(k.accepted, 0);
+}
+
 Test(store_patients, keyset_pagination)
 {
 	int64_t ids[23];
