@@ -32,20 +32,22 @@ static void invitation(int org, int64_t patient_id, int tag, int64_t created, in
 {
 	struct store_conn *c = h_db();
 	unsigned char h[32] = {(unsigned char)tag};
-	cr_assert_eq(store_exec(c, NULL,
-	                        "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
-	                        "created_at, expires_at, accepted_at, state) VALUES (?, ?, ?, ?, ?, "
-	                        "?, ?, ?)",
-	                        "iiibiiIt", patient_id, H.org[org].portal_id, H.org[org].org_id,
-	                        (const void *)h, sizeof(h), created, created + 30 * 86400, accepted,
-	                        accepted > 0 ? "accepted" : "pending"),
-	             0);
+	cr_assert_eq(
+	    store_exec(c, NULL,
+	               "INSERT INTO invitations (patient_id, portal_id, org_id, token_hash, "
+	               "created_at, expires_at, accepted_at, state) VALUES (?, ?, ?, ?, ?, "
+	               "?, ?, ?)",
+	               "iiibiiIt", patient_id, H.org[org].portal_id, H.org[org].org_id,
+	               (const void *)h, sizeof(h), created, created + 30 * 86400, accepted,
+	               accepted > 0 ? "accepted" : "pending"),
+	    0);
 	if (accepted > 0)
-		cr_assert_eq(store_exec(c, NULL,
-		                        "INSERT INTO accounts (patient_id, portal_id, login, pw_hash) "
-		                        "VALUES (?, ?, ?, 'hash')",
-		                        "iit", patient_id, H.org[org].portal_id, "+393330000001"),
-		             0);
+		cr_assert_eq(
+		    store_exec(c, NULL,
+		               "INSERT INTO accounts (patient_id, portal_id, login, pw_hash) "
+		               "VALUES (?, ?, ?, 'hash')",
+		               "iit", patient_id, H.org[org].portal_id, "+393330000001"),
+		    0);
 	store_release(c);
 }
 
@@ -92,7 +94,8 @@ Test(staff_portal, counts_by_status_with_links_and_only_its_own)
 	cr_assert(strstr(r.body, "<strong>1</strong>") != NULL, "one cannot be invited");
 	cr_assert(strstr(r.body, "href=\"/staff/patients?status=none\"") != NULL);
 	cr_assert(strstr(r.body, "Invita i pazienti non ancora invitati") != NULL);
-	/* (the pages are in Italian by default) last 30 days: one invitation sent in it, one account activated in it (sent before) */
+	/* (the pages are in Italian by default) last 30 days: one invitation sent in it, one
+	 * account activated in it (sent before) */
 	cr_assert(strstr(r.body, "<dt>Inviti inviati</dt><dd>1</dd>") != NULL, "%s", r.body);
 	cr_assert(strstr(r.body, "<dt>Account attivati</dt><dd>1</dd>") != NULL);
 	cr_assert(strstr(r.body, "Other") == NULL);
