@@ -80,6 +80,8 @@ struct portal_form {
 	int remove_logo;
 	int npolicies;
 	struct policy_field policy[MAX_LANGS];
+	/* the policy version the form was read at, as posted; NULL: the one in force */
+	const char *policy_base;
 };
 
 static const char *lang_label(const char *lang, const char *code)
@@ -313,6 +315,7 @@ static void portal_view(struct page *pg, const struct store_portal *p, const str
 	view_set(v, "host", p->host);
 	view_set_bool(v, "has_logo", p->has_logo);
 	view_set(v, "policy_version", p->policy_version);
+	view_set(v, "policy_base", f->policy_base != NULL ? f->policy_base : p->policy_version);
 	view_set(v, "notice", notice_for(req, sid));
 	view_set_bool(v, "remove_logo", f->remove_logo);
 	field_view(pg, v, "base_url", field_id(a, p->id, "base_url"), &f->base_url);
@@ -503,6 +506,7 @@ struct portal_change {
 	int remove_logo;
 	int ttl, attempts, pw_min, limits_changed;
 	int npolicy_changed;
+	int policy_conflict; /* set by portal_write: another version was published meanwhile */
 };
 
 /* Reads and checks the posted portal form into f (values as typed, errors) and c.
@@ -572,6 +576,8 @@ static int portal_parse(struct http_req *req, const struct store_portal *p, stru
 		                    c->attempts != p->invite_max_attempts ||
 		                    c->pw_min != p->password_min_chars;
 
+	const char *base = staff_trimmed(form_text(req, "policy_base"), a);
+	f->policy_base = base != NULL && base[0] != '\0' ? base : NULL;
 	for (int i = 0; i < f->npolicies; i++) {
 		struct policy_field *pf = &f->policy[i];
 		const char *raw = form_text(req, arena_printf(a, "policy_%s", pf->lang));
@@ -601,8 +607,7 @@ static int portal_parse(struct http_req *req, const struct store_portal *p, stru
 
 /* Writes c in one transaction with its audit event; *detail gets what changed. */
 static int portal_write(struct http_req *req, const struct store_portal *p,
-                        const struct portal_form *f, const struct portal_change *c,
-                        struct buf *detail)
+                        const struct portal_form *f, struct portal_change *c, struct buf *detail)
 {
 	struct store_conn *db = req->db;
 	int rc = store_begin(db);
@@ -638,17 +643,22 @@ static int portal_write(struct http_req *req, const struct store_portal *p,
 	if (rc == 0 && c->npolicy_changed > 0) {
 		char version[80];
 		rc = store_policy_version_next(p->policy_version, version, sizeof(version));
-		const char *v = version;
+		/* From the version the admin read, not merely the one in force now: a text
+		 * published by someone else since is never overwritten unseen. */
+		if (rc == 0) {
+			rc = store_portal_policy_bump(
+			    db, p->id, f->policy_base != NULL ? f->policy_base : p->policy_version,
+			    version);
+			c->policy_conflict = rc == STORE_CONFLICT;
+		}
 		struct buf langs;
 		buf_init(&langs, 64);
 		for (int i = 0; rc == 0 && i < f->npolicies; i++) {
 			const struct policy_field *pf = &f->policy[i];
 			if (strcmp(pf->text.value, pf->stored) == 0)
 				continue;
-			/* the first changed language moves the version; the others join it */
-			rc = store_portal_set_policy(db, p->id, v, pf->lang, pf->text.value,
+			rc = store_portal_set_policy(db, p->id, NULL, pf->lang, pf->text.value,
 			                             now_utc());
-			v = NULL;
 			buf_printf(&langs, "%s%s", langs.len > 0 ? "," : "", pf->lang);
 		}
 		/* the languages and versions only: never the text */
@@ -694,6 +704,20 @@ int staff_settings_portal(struct http_req *req, struct http_resp *resp)
 	rc = portal_write(req, p, &f, &c, &detail);
 	int any = detail.len > 0;
 	buf_free(&detail);
+	if (c.policy_conflict) {
+		/* nothing was saved; the page shows the version in force now and keeps the texts
+		 * as typed, so saving again is a deliberate change of that version */
+		for (int i = 0; i < f.npolicies; i++)
+			if (strcmp(f.policy[i].text.value, f.policy[i].stored) != 0)
+				f.policy[i].text.error = i18n_tr(
+				    req->lang,
+				    "Someone else published a new version of the privacy "
+				    "policy while you were editing. Nothing was saved: your "
+				    "text is still here. Compare it with the current version "
+				    "and save again.");
+		f.policy_base = NULL;
+		return render(req, resp, 409, NULL, &f);
+	}
 	if (rc == STORE_CONFLICT && c.base_url != NULL) {
 		f.base_url.error = i18n_tr(req->lang, "Another portal already uses this address.");
 		return render(req, resp, 422, NULL, &f);

@@ -375,6 +375,24 @@ int store_portal_set_policy(struct store_conn *c, int64_t portal_id, const char 
 	return rc;
 }
 
+int store_portal_policy_bump(struct store_conn *c, int64_t portal_id, const char *from,
+                             const char *to)
+{
+	int64_t changed = 0, exists = 0;
+	if (from == NULL || to == NULL || to[0] == '\0' || strlen(to) > 64)
+		return STORE_INVALID;
+	int rc = store_exec(c, &changed,
+	                    "UPDATE portals SET policy_version = ? WHERE id = ? AND "
+	                    "policy_version = ?",
+	                    "tit", to, portal_id, from);
+	if (rc != 0 || changed == 1)
+		return rc;
+	rc = store_scalar(c, &exists, "SELECT COUNT(*) FROM portals WHERE id = ?", "i", portal_id);
+	if (rc != 0)
+		return rc;
+	return exists > 0 ? STORE_CONFLICT : STORE_NOTFOUND;
+}
+
 int store_policy_version_next(const char *cur, char *out, size_t size)
 {
 	if (cur == NULL || size == 0)

@@ -361,6 +361,11 @@ int store_portal_policy(struct store_conn *c, int64_t portal_id, const char *lan
  * (lang/text NULL: unchanged). Patients are asked to accept a new version at sign-in. */
 int store_portal_set_policy(struct store_conn *c, int64_t portal_id, const char *version,
                             const char *lang, const char *text, int64_t now);
+/* Moves the policy version from `from` to `to`: STORE_CONFLICT when the version in force is
+ * not `from` any more (another admin published one meanwhile), STORE_NOTFOUND without the
+ * portal. */
+int store_portal_policy_bump(struct store_conn *c, int64_t portal_id, const char *from,
+                             const char *to);
 /* The version of the account's newest privacy consent not withdrawn (arena); STORE_NOTFOUND
  * when none. */
 int store_policy_accepted(struct store_conn *c, int64_t account_id, char **version,

@@ -186,6 +186,7 @@ struct pform {
 	const char *csrf; /* NULL: the client's; "": none */
 	const char *base_url, *colour, *ttl, *attempts, *pw_min;
 	const char *policy_it, *policy_en; /* NULL: the field is not sent */
+	const char *policy_base;           /* the version the form was read at; NULL: not sent */
 	const char *logo;                  /* bytes of an upload, or NULL */
 	size_t logo_len;
 	const char *remove_logo;
@@ -214,6 +215,8 @@ static long post_portal(struct h_client *c, int64_t portal, const struct pform *
 		FIELD("policy_en", f->policy_en, "");
 	if (f->remove_logo != NULL)
 		FIELD("remove_logo", f->remove_logo, "");
+	if (f->policy_base != NULL)
+		FIELD("policy_base", f->policy_base, "");
 #undef FIELD
 	/* a browser sends the file input even when no file was chosen: empty, filename "" */
 	parts[n++] = (struct h_part){.name = "logo",
@@ -904,4 +907,54 @@ Test(staff_settings, a_changed_policy_is_a_new_version_that_acceptances_record)
 	v = audit_detail("settings.portal");
 	cr_assert_str_eq(v, "changed: policy it,en version 2->3");
 	free(v);
+}
+
+Test(staff_settings, a_policy_published_meanwhile_is_not_overwritten)
+{
+	struct h_client *c = admin();
+	struct h_resp r;
+	/* the form carries the version it was read at */
+	cr_assert_eq(h_get(c, "/staff/settings", &r), 200);
+	cr_assert(has(&r, "name=\"policy_base\" value=\"1\""), "%s", r.body);
+	h_resp_free(&r);
+	/* meanwhile another admin publishes version 2 */
+	struct store_conn *db = h_db();
+	cr_assert_eq(store_portal_set_policy(db, H.org[0].portal_id, "2", "en", "Their text.",
+	                                     now_utc()),
+	             0);
+	store_release(db);
+
+	struct pform f = {.policy_en = "My text.", .policy_base = "1"};
+	cr_assert_eq(post_portal(c, H.org[0].portal_id, &f, &r), 409);
+	cr_assert(has(&r, "Someone else published a new version"), "%s", r.body);
+	cr_assert(has(&r, "My text."), "the admin's text is kept on the page");
+	cr_assert(has(&r, "name=\"policy_base\" value=\"2\""), "the form now knows version 2");
+	h_resp_free(&r);
+	char *t = text("SELECT text FROM portal_policies WHERE portal_id = ? AND lang = 'en'",
+	               H.org[0].portal_id);
+	cr_assert_str_eq(t, "Their text.");
+	free(t);
+	cr_assert_eq(count("SELECT COUNT(*) FROM portals WHERE id = ? AND policy_version = '2'",
+	                   H.org[0].portal_id),
+	             1);
+	cr_assert_eq(audits("settings.portal"), 0);
+
+	/* saved again from the page that said so: now it is a deliberate change of version 2 */
+	f.policy_base = "2";
+	cr_assert_eq(post_portal(c, H.org[0].portal_id, &f, &r), 303);
+	h_resp_free(&r);
+	t = text("SELECT text FROM portal_policies WHERE portal_id = ? AND lang = 'en'",
+	         H.org[0].portal_id);
+	cr_assert_str_eq(t, "My text.");
+	free(t);
+	cr_assert_eq(count("SELECT COUNT(*) FROM portals WHERE id = ? AND policy_version = '3'",
+	                   H.org[0].portal_id),
+	             1);
+
+	/* other settings saved with an old form are not a conflict: only a changed policy is */
+	struct pform g = {.pw_min = "12", .policy_base = "1"};
+	cr_assert_eq(post_portal(c, H.org[0].portal_id, &g, &r), 303);
+	h_resp_free(&r);
+	cr_assert_eq(
+	    count("SELECT password_min_chars FROM portals WHERE id = ?", H.org[0].portal_id), 12);
 }
