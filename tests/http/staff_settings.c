@@ -919,9 +919,9 @@ Test(staff_settings, a_policy_published_meanwhile_is_not_overwritten)
 	h_resp_free(&r);
 	/* meanwhile another admin publishes version 2 */
 	struct store_conn *db = h_db();
-	cr_assert_eq(store_portal_set_policy(db, H.org[0].portal_id, "2", "en", "Their text.",
-	                                     now_utc()),
-	             0);
+	cr_assert_eq(
+	    store_portal_set_policy(db, H.org[0].portal_id, "2", "en", "Their text.", now_utc()),
+	    0);
 	store_release(db);
 
 	struct pform f = {.policy_en = "My text.", .policy_base = "1"};
