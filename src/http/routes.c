@@ -56,6 +56,7 @@ const struct http_route http_routes[] = {
     {"POST", "/staff/patients/{id}/invitations/{inv}/revoke", staff_invitation_revoke,
      HTTP_STAFF | HTTP_CSRF},
     {"GET", "/staff/portal", staff_portal_overview, HTTP_STAFF},
+    {"GET", "/staff/activity", staff_activity, HTTP_STAFF},
     {"GET", "/staff/messages", staff_messages, HTTP_STAFF},
     {"POST", "/staff/messages/{id}/retry", staff_message_retry, HTTP_STAFF | HTTP_CSRF},
     /* services, opening hours, slots; day view and new appointment (staff/services.c,

@@ -28,6 +28,9 @@ int staff_patient_invite(struct http_req *req, struct http_resp *resp);
 int staff_patient_reset(struct http_req *req, struct http_resp *resp);
 int staff_invitation_revoke(struct http_req *req, struct http_resp *resp);
 
+/* The admins' "Activity" page (activity.c): the organisation's audit trail. */
+int staff_activity(struct http_req *req, struct http_resp *resp);
+
 /* The "Patient portal" page (adoption.c): how many patients are online, invited, not yet. */
 int staff_portal_overview(struct http_req *req, struct http_resp *resp);
 

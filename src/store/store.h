@@ -290,6 +290,25 @@ int store_audit(struct store_conn *c, int64_t org_id, const char *actor_kind, in
                 const char *action, const char *subject_kind, int64_t subject_id, const char *ip,
                 const char *detail);
 
+/* One audit event as the admins' Activity page shows it. */
+struct store_audit_row {
+	int64_t id, created_at, actor_id, subject_id;
+	char *actor_kind, *actor_name; /* actor_name: a staff user's name, else NULL */
+	char *action, *subject_kind, *ip, *detail;
+};
+#define STORE_AUDIT_PREFIXES_MAX 6
+struct store_audit_filter {
+	/* actions starting with one of these ("invite.", "reset."); none: every action */
+	const char *prefixes[STORE_AUDIT_PREFIXES_MAX];
+	int nprefixes;
+	int64_t before_at, before_id; /* keyset: events older than (before_at, before_id); 0: all */
+	int limit;                    /* 1..200 */
+};
+/* org_id's events, newest first: up to f->limit into *rows (arena), *more when older ones
+ * follow. Prefixes are matched as text, never as patterns of the caller's. */
+int store_audit_list(struct store_conn *c, int64_t org_id, const struct store_audit_filter *f,
+                     struct store_audit_row **rows, int *n, int *more, struct arena *a);
+
 /* --- API keys (apikeys.c) ----------------------------------------------- */
 
 /* An organisation's key for the HTTP API; only the hash of the key is stored. */

@@ -147,6 +147,8 @@ export const pages = [
     fields: { body: 'Buongiorno, ecco il suo link.', patient: '{member}' } },
   { name: 'messages', as: 'staff', path: '/staff/messages' },
   { name: 'messages-sent', as: 'staff', path: '/staff/messages?state=sent' },
+  { name: 'activity', as: 'staff', path: '/staff/activity' },
+  { name: 'activity-invitations', as: 'staff', path: '/staff/activity?group=invitations' },
   { name: 'outbox', as: 'staff', path: '/dev/outbox' },
   { name: 'settings', as: 'staff', path: '/staff/settings' },
   { name: 'settings-error', as: 'staff', path: '/staff/settings', post: '/staff/settings/organisation',
