@@ -28,6 +28,7 @@
 #                                                     payment amount
 #           POST /staff/recalls/new                   patient service due_date channel
 #           GET  /staff/settings, /staff/settings/times  saved unchanged
+#           GET  /staff/activity                      group before
 #           POST /staff/settings/organisation         name phone sender_name
 #           POST /staff/settings/times                reminder_hours payment_reminder_hours
 #                                                     cancel_cutoff_hours payment_flag_hours
@@ -167,6 +168,7 @@ $base/staff/recalls?state=due&q=ros&after=1&after_date=$day&done=1&recall=1
 $base/staff/recalls/new?patient=$patient_id&q=ros
 $base/staff/settings?saved=organisation&unchanged=1
 $base/staff/settings/times?saved=1
+$base/staff/activity?group=invitations&before=1800000000.100
 EOF
 cat >"$tmp/patient-get.txt" <<EOF
 $base/search?service=$service_id&place=$place_id&from=$day&to=$day&for=1&after=1
