@@ -326,20 +326,6 @@ Test(api_appointments, too_large_is_413_and_not_json_is_415)
 	cr_assert_eq(scalar("SELECT COUNT(*) FROM appointments", 0), 1);
 }
 
-/* Reads whatever the redirected stderr holds so far. */
-static char *read_stderr(void)
-{
-	FILE *f = cr_get_redirected_stderr();
-	int fd = fileno(f);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	size_t cap = 1 << 16, len = 0;
-	char *s = calloc(1, cap);
-	ssize_t n;
-	while ((n = read(fd, s + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	return s;
-}
-
 Test(api_appointments, access_log_has_no_key, .init = cr_redirect_stderr, .fini = h_stop)
 {
 	setenv("INVITO_TEST_LOG", "info", 1);
@@ -351,7 +337,7 @@ Test(api_appointments, access_log_has_no_key, .init = cr_redirect_stderr, .fini 
 	h_resp_free(&r);
 	h_stop_server();
 	fflush(stderr);
-	char *log = read_stderr();
+	char *log = h_read_stderr();
 	cr_assert_not_null(strstr(log, "POST /api/v1/appointments 201"), "log: %s", log);
 	cr_assert_not_null(strstr(log, "POST /api/v1/appointments 401"), "log: %s", log);
 	cr_assert_null(strstr(log, KEY0), "log: %s", log);

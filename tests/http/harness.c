@@ -17,6 +17,8 @@
 #include "pay/pay.h"
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <fcntl.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -588,4 +590,17 @@ long h_staff_login(struct h_client *c, const char *email, const char *password)
 	free(c->csrf); /* a real sign-in: the token now comes from pages */
 	c->csrf = NULL;
 	return st;
+}
+
+char *h_read_stderr(void)
+{
+	FILE *f = cr_get_redirected_stderr();
+	int fd = fileno(f);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	size_t cap = 1 << 16, len = 0;
+	char *s = calloc(1, cap);
+	ssize_t n;
+	while ((n = read(fd, s + len, cap - len - 1)) > 0)
+		len += (size_t)n;
+	return s;
 }

@@ -163,5 +163,8 @@ long h_staff_login(struct h_client *c, const char *email, const char *password);
  * h_staff_signin(), else read from a rendered page (a GET of a 404 page, which also gives a
  * signed-out client its "csrf" cookie). Valid until the next call for this client. */
 const char *h_client_csrf(struct h_client *c);
+/* What the test's redirected stderr (.init = cr_redirect_stderr) holds so far, the
+ * server's log included; the caller frees it. */
+char *h_read_stderr(void);
 
 #endif

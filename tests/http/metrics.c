@@ -359,20 +359,6 @@ Test(metrics, the_outbox_as_the_database_holds_it)
 
 /* --- the log ------------------------------------------------------------------- */
 
-/* Reads whatever the redirected stderr holds so far. */
-static char *read_stderr(void)
-{
-	FILE *f = cr_get_redirected_stderr();
-	int fd = fileno(f);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	size_t cap = 1 << 16, len = 0;
-	char *s = calloc(1, cap);
-	ssize_t n;
-	while ((n = read(fd, s + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	return s;
-}
-
 Test(metrics_env, the_token_from_the_environment_never_reaches_the_log, .init = cr_redirect_stderr,
      .fini = h_stop)
 {
@@ -389,7 +375,7 @@ Test(metrics_env, the_token_from_the_environment_never_reaches_the_log, .init = 
 	h_resp_free(&r);
 	h_stop_server();
 	fflush(stderr);
-	char *log = read_stderr();
+	char *log = h_read_stderr();
 	cr_assert_not_null(strstr(log, "GET /metrics 200"), "log: %s", log);
 	cr_assert_not_null(strstr(log, "GET /metrics 401"), "log: %s", log);
 	cr_assert_null(strstr(log, TOKEN), "log: %s", log);

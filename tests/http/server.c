@@ -437,20 +437,6 @@ Test(server, lang_switch)
 	free(tok);
 }
 
-/* Reads whatever the redirected stderr holds so far. */
-static char *read_stderr(void)
-{
-	FILE *f = cr_get_redirected_stderr();
-	int fd = fileno(f);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	size_t cap = 1 << 16, len = 0;
-	char *s = calloc(1, cap);
-	ssize_t n;
-	while ((n = read(fd, s + len, cap - len - 1)) > 0)
-		len += (size_t)n;
-	return s;
-}
-
 Test(server, access_log_has_no_query_or_cookies, .init = cr_redirect_stderr, .fini = h_stop)
 {
 	setenv("INVITO_TEST_LOG", "info", 1);
@@ -464,7 +450,7 @@ Test(server, access_log_has_no_query_or_cookies, .init = cr_redirect_stderr, .fi
 	h_resp_free(&r);
 	h_stop_server(); /* writes the last lines */
 	fflush(stderr);
-	char *log = read_stderr();
+	char *log = h_read_stderr();
 	cr_assert_not_null(strstr(log, "GET /healthz 200"), "log: %s", log);
 	cr_assert_not_null(strstr(log, "POST /lang 403"), "log: %s", log);
 	cr_assert_null(strstr(log, "QUERYSECRETVALUE"));
