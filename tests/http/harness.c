@@ -19,6 +19,7 @@
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <curl/curl.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -603,4 +604,54 @@ char *h_read_stderr(void)
 	while ((n = read(fd, s + len, cap - len - 1)) > 0)
 		len += (size_t)n;
 	return s;
+}
+
+/* One client of h_signin_burst: its form token, then its answer. */
+struct burst_signer {
+	struct h_client *c;
+	char *csrf;
+	int i;
+	pthread_barrier_t *go;
+	long status;
+	int retry_after;
+};
+
+static void *burst_sign_in(void *arg)
+{
+	struct burst_signer *x = arg;
+	struct h_resp r;
+	char email[64];
+	snprintf(email, sizeof(email), "nobody%d@example.test", x->i);
+	pthread_barrier_wait(x->go);
+	x->status = h_post_form(x->c, "/staff/login", &r, "csrf", x->csrf, "email", email,
+	                        "password", "not the password", NULL);
+	x->retry_after = h_header(&r, "Retry-After") != NULL;
+	h_resp_free(&r);
+	return NULL;
+}
+
+void h_signin_burst(int n, long *status, int *retry_after)
+{
+	struct burst_signer x[H_BURST_MAX];
+	pthread_t t[H_BURST_MAX];
+	pthread_barrier_t go;
+	cr_assert(n > 0 && n <= H_BURST_MAX);
+	pthread_barrier_init(&go, NULL, (unsigned)n);
+	for (int i = 0; i < n; i++) {
+		struct h_resp r;
+		x[i] = (struct burst_signer){.c = h_client(), .i = i, .go = &go};
+		cr_assert_eq(h_get(x[i].c, "/staff/login", &r), 200);
+		x[i].csrf = strdup(h_csrf(&r));
+		h_resp_free(&r);
+	}
+	for (int i = 0; i < n; i++)
+		pthread_create(&t[i], NULL, burst_sign_in, &x[i]);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	for (int i = 0; i < n; i++) {
+		status[i] = x[i].status;
+		retry_after[i] = x[i].retry_after;
+		free(x[i].csrf);
+	}
+	pthread_barrier_destroy(&go);
 }

@@ -166,5 +166,9 @@ const char *h_client_csrf(struct h_client *c);
 /* What the test's redirected stderr (.init = cr_redirect_stderr) holds so far, the
  * server's log included; the caller frees it. */
 char *h_read_stderr(void);
+/* n new clients (at most H_BURST_MAX) each open /staff/login, then all post a wrong password
+ * at the same moment: status[i] and retry_after[i] (the header present) of each answer. */
+#define H_BURST_MAX 30
+void h_signin_burst(int n, long *status, int *retry_after);
 
 #endif

@@ -415,27 +415,6 @@ static void init_small(void)
 
 #define BURST 28 /* more than the 16 queued + 1 running; the harness allows 32 clients */
 
-struct signer {
-	struct h_client *c;
-	char *csrf;
-	int i;
-	pthread_barrier_t *go;
-	long status;
-};
-
-static void *sign_in(void *arg)
-{
-	struct signer *x = arg;
-	struct h_resp r;
-	char email[64];
-	snprintf(email, sizeof(email), "nobody%d@example.test", x->i);
-	pthread_barrier_wait(x->go);
-	x->status = h_post_form(x->c, "/staff/login", &r, "csrf", x->csrf, "email", email,
-	                        "password", "not the password", NULL);
-	h_resp_free(&r);
-	return NULL;
-}
-
 TestSuite(metrics_pool, .init = init_small, .fini = h_stop);
 
 Test(metrics_pool, refusals_of_a_full_hashing_queue_are_counted, .timeout = 60)
@@ -444,29 +423,11 @@ Test(metrics_pool, refusals_of_a_full_hashing_queue_are_counted, .timeout = 60)
 	cr_assert_eq(scrape_sample(m, "invito_hash_refused_total"), 0);
 	cr_assert_eq(scrape_sample(m, "invito_hash_queue_depth"), 0);
 	double busy0 = scrape_sample(m, "invito_http_requests_total{code=\"5xx\"}");
-	static struct signer x[BURST];
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, BURST);
-	for (int i = 0; i < BURST; i++) {
-		struct h_resp r;
-		x[i].c = h_client();
-		x[i].i = i;
-		x[i].go = &go;
-		cr_assert_eq(h_get(x[i].c, "/staff/login", &r), 200);
-		x[i].csrf = strdup(h_csrf(&r));
-		h_resp_free(&r);
-	}
-	pthread_t t[BURST];
+	long status[BURST];
+	int retry_after[BURST], busy = 0;
+	h_signin_burst(BURST, status, retry_after);
 	for (int i = 0; i < BURST; i++)
-		pthread_create(&t[i], NULL, sign_in, &x[i]);
-	for (int i = 0; i < BURST; i++)
-		pthread_join(t[i], NULL);
-	int busy = 0;
-	for (int i = 0; i < BURST; i++) {
-		busy += x[i].status == 503;
-		free(x[i].csrf);
-	}
-	pthread_barrier_destroy(&go);
+		busy += status[i] == 503;
 	cr_assert_geq(busy, 1, "a full queue answers 503 (%d of %d did)", busy, BURST);
 	cr_assert_eq(scrape_sample(m, "invito_hash_refused_total"), busy);
 	cr_assert_eq(wait_for(m, "invito_http_requests_total{code=\"5xx\"}", busy0 + busy),

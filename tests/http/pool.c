@@ -109,64 +109,25 @@ Test(pool, hashing_threads_run_below_the_http_threads)
 
 #define BURST 30 /* more than the 16 queued + 1 running; the harness allows 32 clients */
 
-struct signer {
-	struct h_client *c;
-	char *csrf;
-	int i;
-	pthread_barrier_t *go;
-	long status;
-	int retry_after;
-};
-
-static void *sign_in(void *arg)
-{
-	struct signer *x = arg;
-	struct h_resp r;
-	char email[64];
-	snprintf(email, sizeof(email), "nobody%d@example.test", x->i);
-	pthread_barrier_wait(x->go);
-	x->status = h_post_form(x->c, "/staff/login", &r, "csrf", x->csrf, "email", email,
-	                        "password", "not the password", NULL);
-	x->retry_after = h_header(&r, "Retry-After") != NULL;
-	h_resp_free(&r);
-	return NULL;
-}
-
 TestSuite(pool_small, .init = init_small, .fini = h_stop);
 
 Test(pool_small, a_burst_beyond_the_queue_is_answered_200_or_503_and_nothing_stalls, .timeout = 60)
 {
-	static struct signer x[BURST];
-	pthread_barrier_t go;
-	pthread_barrier_init(&go, NULL, BURST);
-	for (int i = 0; i < BURST; i++) {
-		struct h_resp r;
-		x[i].c = h_client();
-		x[i].i = i;
-		x[i].go = &go;
-		cr_assert_eq(h_get(x[i].c, "/staff/login", &r), 200);
-		x[i].csrf = strdup(h_csrf(&r));
-		h_resp_free(&r);
-	}
-	pthread_t t[BURST];
-	for (int i = 0; i < BURST; i++)
-		pthread_create(&t[i], NULL, sign_in, &x[i]);
-	for (int i = 0; i < BURST; i++)
-		pthread_join(t[i], NULL);
+	long status[BURST];
+	int retry_after[BURST];
+	h_signin_burst(BURST, status, retry_after);
 	int ok = 0, busy = 0;
 	for (int i = 0; i < BURST; i++) {
 		/* 0 would be curl's timeout: a request the server never answered */
-		cr_assert(x[i].status == 200 || x[i].status == 503, "sign-in %d answered %ld", i,
-		          x[i].status);
-		if (x[i].status == 503) {
+		cr_assert(status[i] == 200 || status[i] == 503, "sign-in %d answered %ld", i,
+		          status[i]);
+		if (status[i] == 503) {
 			busy++;
-			cr_assert(x[i].retry_after, "503 without Retry-After");
+			cr_assert(retry_after[i], "503 without Retry-After");
 		} else {
 			ok++;
 		}
-		free(x[i].csrf);
 	}
-	pthread_barrier_destroy(&go);
 	cr_assert_geq(ok, 2, "%d hashed", ok);
 	cr_assert_geq(busy, 1, "a full queue answers 503 (%d of %d did)", busy, BURST);
 	/* the pool drained: a real sign-in works again */
